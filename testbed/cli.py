@@ -1,0 +1,180 @@
+"""The `mihsec` command."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from testbed import REPO_ROOT
+from testbed.errors import MihsecError
+
+RESULTS_ROOT = REPO_ROOT / "results"
+
+
+def _needs_vm(runtime: str) -> bool:
+    from testbed.hwsim import hwsim_usable
+
+    if runtime == "native":
+        return False
+    if runtime == "vm":
+        return True
+    return not hwsim_usable()[0]
+
+
+def _in_vm(args: argparse.Namespace, results: Path, timeout: float) -> int:
+    """Re-run this very command inside the VM, sharing the results directory."""
+    from testbed import vm
+
+    argv = [sys.executable, "-m", "testbed", *sys.argv[1:]]
+    argv = [a for a in argv if not a.startswith("--runtime")] + ["--runtime", "native", "--results", str(results)]
+    return vm.run(argv, rwdirs=[results], timeout=timeout)
+
+
+def _default_results(name: str) -> Path:
+    return RESULTS_ROOT / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
+
+
+def cmd_roam(args: argparse.Namespace) -> int:
+    from testbed import topology
+    from testbed.plan import make_plan
+
+    topo = topology.load(args.topology)  # validate on the host, before any VM boots
+    results = Path(args.results) if args.results else _default_results(topo.name)
+    if _needs_vm(args.runtime):
+        return _in_vm(args, results, args.timeout)
+
+    from testbed import report
+    from testbed.net import Network
+    from testbed.scenarios import roam
+
+    plan = make_plan(topo)
+    with Network(plan, results, verbose=args.verbose) as net:
+        steps = roam.run(net)
+        bring_up = dict(net.timings)
+        sta = next(iter(net.stations.values()))
+        sta_mac = sta.mac
+        accepts = [a for rad in net.aaa.values() for a in rad.accepts()]
+    summary = report.summarise(results, steps, bring_up, sta_mac, accepts)
+    (results / "summary.json").write_text(json.dumps(summary, indent=1))
+    report.print_roam(summary)
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from testbed import topology
+    from testbed.plan import make_plan
+
+    plan = make_plan(topology.load(args.topology))
+    for node, role in plan.nodes.items():
+        wired = ", ".join(f"{w.ifname}->{w.switch or w.peer} {w.ip or ''}".strip() for w in plan.wired_of(node))
+        print(f"{node:8} {role:8} {wired}")
+    for a in plan.aps:
+        print(f"  {a.node}: SSID {a.ssid!r} channel {a.channel} ({a.freq} MHz) {a.profile.akm}/EAP-{a.profile.eap}, "
+              f"AAA {a.aaa_ip}")
+    for s in plan.stations:
+        print(f"  {s.node}: {s.identity} EAP-{s.profile.eap} on {s.ssid!r}, scans {s.scan_freqs}")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from testbed.down import down
+
+    removed = down()
+    for line in removed:
+        print(f"removed {line}")
+    print("nothing left to remove" if not removed else f"{len(removed)} item(s) removed")
+    return 0
+
+
+def cmd_vm(args: argparse.Namespace) -> int:
+    from testbed import vm
+
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        raise MihsecError("mihsec vm: give a command to run, e.g. `mihsec vm -- iw dev`")
+    return vm.run(cmd, rwdirs=[Path(d) for d in args.rwdir], timeout=args.timeout)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from testbed import vm
+    from testbed.hwsim import hwsim_usable
+
+    ok, why = hwsim_usable()
+    print(f"hwsim here: {'yes' if ok else 'no'} ({why})")
+    if not ok:
+        kernel = vm.find_kernel()
+        print(f"VM kernel:  {kernel}")
+        print(f"KVM:        {'usable' if vm.kvm_usable(kernel) else 'not usable, TCG will be used'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mihsec", description="Emulated testbed for security signaling in "
+                                "media-independent handover (IEEE 802.21 / 802.21a).")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logs (daemon logs may then hold secrets)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("roam", help="connect a station with full EAP, roam to the other AP and back")
+    r.add_argument("topology", nargs="?", default="two-ap-same-ds", help="shipped topology name or YAML file")
+    r.add_argument("--results", help="results directory (default results/<topology>-<time>)")
+    r.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
+    r.add_argument("--timeout", type=float, default=900, help="VM time limit, seconds")
+    r.set_defaults(func=cmd_roam)
+
+    pl = sub.add_parser("plan", help="validate a topology and show what a run would create")
+    pl.add_argument("topology")
+    pl.set_defaults(func=cmd_plan)
+
+    d = sub.add_parser("down", help="remove everything killed runs left behind")
+    d.set_defaults(func=cmd_down)
+
+    v = sub.add_parser("vm", help="run a command inside the hwsim VM")
+    v.add_argument("--rwdir", action="append", default=[], help="host directory the guest may write")
+    v.add_argument("--timeout", type=float, default=1800)
+    v.add_argument("cmd", nargs=argparse.REMAINDER)
+    v.set_defaults(func=cmd_vm)
+
+    dr = sub.add_parser("doctor", help="say how radios will be provided here (native hwsim, or a VM with KVM/TCG)")
+    dr.set_defaults(func=cmd_doctor)
+
+    try:
+        from node_agents.mih.cli import add_parser as add_mih
+    except ImportError:
+        pass
+    else:
+        add_mih(sub)
+    return p
+
+
+_MAIN_PID = os.getpid()
+
+
+def _terminate(signum: int, frame: object) -> None:
+    if os.getpid() != _MAIN_PID:
+        # A forked helper (pyroute2 forks for namespace work) must not run our teardown code.
+        os._exit(128 + signum)
+    raise SystemExit(128 + signum)  # unwinds through the teardown code, like Ctrl-C
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return args.func(args)
+    except MihsecError as e:
+        print(f"mihsec: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mihsec: interrupted; everything the run created was removed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

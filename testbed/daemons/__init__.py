@@ -1,0 +1,1 @@
+"""One small class per daemon: hostapd, wpa_supplicant, FreeRADIUS."""

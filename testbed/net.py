@@ -1,0 +1,226 @@
+"""Running nodes: a plan brought up as namespaces, links, radios and daemons, and torn down again.
+
+    with Network(plan, results_dir) as net:
+        net.stations["sta1"].wpas.request("STATUS")
+
+Everything created is recorded in a RunState first, so a crash leaves nothing `mihsec down`
+cannot find; a normal exit, an exception or Ctrl-C tears it all down here.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyroute2 import IPRoute
+
+from testbed import network, pki as pkimod
+from testbed.capture import Tcpdump
+from testbed.daemons.freeradius import FreeRadius
+from testbed.daemons.wpa import Hostapd, WpaSupplicant
+from testbed.hwsim import HwsimControl, Radio
+from testbed.plan import SWITCH_NS, ApPlan, Plan, StaPlan
+from testbed.render import render_to
+from testbed.state import RunState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ApNode:
+    plan: ApPlan
+    netns: str
+    radio: Radio
+    hostapd: Hostapd | None = None
+
+    @property
+    def bssid(self) -> str:
+        return self.radio.mac
+
+
+@dataclass
+class StationNode:
+    plan: StaPlan
+    netns: str
+    radio: Radio
+    wpas: WpaSupplicant | None = None
+
+    @property
+    def mac(self) -> str:
+        return self.radio.mac
+
+
+@dataclass
+class Network:
+    plan: Plan
+    results: Path
+    verbose: bool = False
+    capture: bool = True
+    # hostapd / wpa_supplicant config lines appended per node (tests use it to break a daemon on purpose)
+    extra_conf: dict[str, list[str]] = field(default_factory=dict)
+
+    state: RunState | None = None
+    aps: dict[str, ApNode] = field(default_factory=dict)
+    stations: dict[str, StationNode] = field(default_factory=dict)
+    aaa: dict[str, FreeRadius] = field(default_factory=dict)
+    tcpdump: Tcpdump | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    _hwsim: HwsimControl | None = None
+
+    @property
+    def logs(self) -> Path:
+        return self.results / "logs"
+
+    @property
+    def pcap(self) -> Path:
+        return self.results / "hwsim0.pcap"
+
+    def ns(self, node: str) -> str:
+        assert self.state is not None
+        return self.state.ns_name(node)
+
+    # --- bring-up ------------------------------------------------------------------------
+
+    def start(self) -> "Network":
+        t0 = time.monotonic()
+        self.results.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(exist_ok=True)
+        self.state = RunState.new()
+        try:
+            self._build_links()
+            self._build_radios()
+            self.timings["network"] = time.monotonic() - t0
+            t1 = time.monotonic()
+            self._start_daemons()
+            self.timings["daemons"] = time.monotonic() - t1
+        except BaseException:
+            self.stop()
+            raise
+        self.timings["bring_up"] = time.monotonic() - t0
+        return self
+
+    def _build_links(self) -> None:
+        st = self.state
+        assert st is not None
+        for node in [SWITCH_NS, *self.plan.nodes]:
+            st.add_namespace(self.ns(node))
+            network.create_namespace(self.ns(node))
+        for name, sw in self.plan.topology.switches.items():
+            network.add_bridge(self.ns(SWITCH_NS), name, sw.stp)
+        done: set[tuple[str, str]] = set()
+        for w in self.plan.wired:
+            if w.switch:
+                network.add_veth(self.ns(w.node), w.ifname, self.ns(SWITCH_NS), w.port)
+                network.enslave(self.ns(SWITCH_NS), w.port, w.switch)
+            elif (w.peer, w.port) not in done:
+                network.add_veth(self.ns(w.node), w.ifname, self.ns(w.peer), w.port)
+                done.add((w.node, w.ifname))
+        for node, role in self.plan.nodes.items():
+            wired = self.plan.wired_of(node)
+            if role == "ap":  # the backhaul joins a bridge that hostapd adds the radio to
+                bridge = self.plan.ap(node).bridge
+                network.add_bridge(self.ns(node), bridge)
+                for w in wired:
+                    network.enslave(self.ns(node), w.ifname, bridge)
+                    if w.ip:
+                        network.add_address(self.ns(node), bridge, w.ip)
+            else:
+                for w in wired:
+                    if w.ip:
+                        network.add_address(self.ns(node), w.ifname, w.ip)
+
+    def _build_radios(self) -> None:
+        st = self.state
+        assert st is not None
+        self._hwsim = HwsimControl()
+        wanted: list[tuple[str, str, object]] = [(a.node, a.ifname, a) for a in self.plan.aps]
+        wanted += [(s.node, s.ifname, s) for s in self.plan.stations]
+        for node, ifname, p in wanted:
+            phy = f"{self.ns(node)}-{ifname}"
+            st.add_radio(phy)
+            radio = self._hwsim.new_radio(phy)
+            self._hwsim.move_to_netns(radio, self.ns(node))
+            network.rename(self.ns(node), radio.ifname, ifname)
+            if isinstance(p, ApPlan):
+                self.aps[node] = ApNode(p, self.ns(node), radio)
+            else:
+                assert isinstance(p, StaPlan)
+                network.set_up(self.ns(node), ifname)
+                if p.ip:
+                    network.add_address(self.ns(node), ifname, p.ip)
+                self.stations[node] = StationNode(p, self.ns(node), radio)
+
+    def _start_daemons(self) -> None:
+        st = self.state
+        assert st is not None
+        conf = self.results / "conf"
+        conf.mkdir(mode=0o700, exist_ok=True)
+        ctrl_dir = st.dir / "ctrl"  # one directory per node: sockets are named after interfaces
+        ctrl_dir.mkdir(mode=0o700)
+        identities = [s.identity for s in self.plan.stations if s.profile.eap == "TLS"]
+        pki = pkimod.generate(self.results / "pki", f"aaa.{self.plan.topology.name}", identities)
+
+        if self.capture:
+            with IPRoute() as ipr:  # hwsim0 sees every frame on the simulated medium
+                idx = ipr.link_lookup(ifname="hwsim0")
+                if idx:
+                    ipr.link("set", index=idx[0], state="up")
+                    self.tcpdump = Tcpdump("tcpdump hwsim0", None, "hwsim0", self.pcap, self.logs / "tcpdump.log",
+                                           st)
+                    self.tcpdump.start()
+
+        for a in self.plan.aaa:
+            rad = FreeRadius(f"freeradius {a.node}", conf / a.node, netns=self.ns(a.node), verbose=self.verbose,
+                             state=st)
+            rad.log = self.logs / f"{a.node}.freeradius.log"
+            rad.render(clients=[(name, f"{ip}/32", self.plan.radius_secret) for name, ip in a.clients],
+                       users=[(u.identity, u.profile.eap, u.password if u.profile.eap == "PEAP" else None)
+                              for u in a.users],
+                       pki=pki, address="0.0.0.0")
+            self.aaa[a.node] = rad
+            rad.start()
+
+        for node, ap in self.aps.items():
+            path = render_to("hostapd.conf.j2", conf / f"{node}.hostapd.conf", ap=ap.plan, driver="nl80211",
+                             ctrl_dir=ctrl_dir / node, verbose=self.verbose, radius_port=1812,
+                             radius_secret=self.plan.radius_secret, extra_lines=self.extra_conf.get(node, []))
+            ap.hostapd = Hostapd(node, ap.netns, path, ctrl_dir / node, ap.plan.ifname, self.logs / f"{node}.hostapd.log",
+                                 st.dir, st, self.verbose)
+            ap.hostapd.start()
+
+        for node, sta in self.stations.items():
+            cert, key = pki.clients.get(sta.plan.identity, (None, None))
+            path = render_to("wpa_supplicant.conf.j2", conf / f"{node}.wpa_supplicant.conf", sta=sta.plan,
+                             ctrl_dir=ctrl_dir / node, pki=pki, client_cert=cert, client_key=key,
+                             extra_lines=self.extra_conf.get(node, []))
+            sta.wpas = WpaSupplicant(node, sta.netns, path, ctrl_dir / node, sta.plan.ifname,
+                                     self.logs / f"{node}.wpa_supplicant.log", st.dir, st, self.verbose)
+            sta.wpas.start()
+
+    # --- teardown -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Idempotent; safe on a half-built network."""
+        daemons = [s.wpas for s in self.stations.values()] + [a.hostapd for a in self.aps.values()]
+        daemons += list(self.aaa.values()) + [self.tcpdump]
+        for d in daemons:
+            if d is not None:
+                try:
+                    d.stop()
+                except Exception as e:  # keep tearing down the rest
+                    log.warning("stopping %s: %s", d.name, e)
+        if self._hwsim is not None:
+            self._hwsim.close()  # destroys the radios
+            self._hwsim = None
+        if self.state is not None:
+            for name in reversed(self.state.namespaces):
+                network.remove_namespace(name)
+            self.state.remove_dir()
+            self.state = None
+
+    def __enter__(self) -> "Network":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""Scenarios: scripted sequences of handovers on a running network."""

@@ -1,0 +1,231 @@
+"""Topology files: YAML validated into pydantic models, errors naming file:line, field and problem.
+
+Vocabulary follows Mininet-WiFi: stations, access points, hosts, switches, links, positions.
+"""
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from testbed import TOPOLOGIES_DIR
+from testbed.errors import TopologyError
+
+NAME = r"^[a-z][a-z0-9]{0,7}$"  # short: it becomes part of namespace and interface names
+IFNAME = r"^[a-z][a-z0-9]{0,7}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo in a key is an error, not a silent default
+
+
+class SecurityProfile(_Model):
+    akm: Literal["WPA-EAP"] = "WPA-EAP"
+    eap: Literal["TLS", "PEAP"] = "TLS"
+    aaa: str = Field(description="name of the AAA node that authenticates this profile")
+    rsn_preauth: bool = False
+
+
+class ApWireless(_Model):
+    name: str = Field("wlan0", pattern=IFNAME)
+    ssid: str = Field(min_length=1, max_length=32)
+    channel: int = Field(ge=1, le=165)
+    security: str
+
+
+class StaWireless(_Model):
+    name: str = Field("wlan0", pattern=IFNAME)
+    security: str
+    identity: str = Field(min_length=1)
+    ip: ipaddress.IPv4Interface | None = None
+
+
+class _Node(_Model):
+    position: tuple[float, float, float] | None = None
+
+
+class Station(_Node):
+    role: Literal["station"]
+    wireless: list[StaWireless] = Field(min_length=1)
+
+
+class AccessPoint(_Node):
+    role: Literal["ap"]
+    wireless: list[ApWireless] = Field(min_length=1, max_length=1)
+
+
+class AaaServer(_Node):
+    role: Literal["aaa"]
+    server: Literal["freeradius"] = "freeradius"
+
+
+class Router(_Node):
+    role: Literal["router"]
+
+
+class Host(_Node):
+    role: Literal["host"]
+
+
+Node = Annotated[Union[Station, AccessPoint, AaaServer, Router, Host], Field(discriminator="role")]
+
+
+class Switch(_Model):
+    """An L2 segment (Linux bridge), e.g. a distribution system."""
+    stp: bool = False
+
+
+class Link(_Model):
+    """A wired link from a node to a switch or to another node."""
+    node: str
+    switch: str | None = None
+    peer: str | None = None
+    name: str | None = Field(None, pattern=IFNAME, description="interface name on `node`")
+    ip: ipaddress.IPv4Interface | None = None
+    peer_ip: ipaddress.IPv4Interface | None = None
+
+    @model_validator(mode="after")
+    def _one_end(self) -> "Link":
+        if (self.switch is None) == (self.peer is None):
+            raise ValueError("a link needs exactly one of `switch` or `peer`")
+        if self.peer_ip is not None and self.peer is None:
+            raise ValueError("`peer_ip` only makes sense with `peer`")
+        return self
+
+
+class Topology(_Model):
+    version: Literal[1] = 1
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    description: str = ""
+    security: dict[str, SecurityProfile] = {}
+    switches: dict[Annotated[str, Field(pattern=NAME)], Switch] = {}
+    nodes: dict[Annotated[str, Field(pattern=NAME)], Node]
+    links: list[Link] = []
+
+    @field_validator("nodes")
+    @classmethod
+    def _not_empty(cls, v: dict[str, object]) -> dict[str, object]:
+        if not v:
+            raise ValueError("a topology needs at least one node")
+        return v
+
+    def of_role(self, cls: type) -> dict[str, object]:
+        return {n: node for n, node in self.nodes.items() if isinstance(node, cls)}
+
+
+# --- cross-reference checks: each yields (path, problem) ---------------------------------
+
+def _semantic_errors(t: Topology) -> list[tuple[tuple[object, ...], str]]:
+    errs: list[tuple[tuple[object, ...], str]] = []
+    for name in set(t.nodes) & set(t.switches):
+        errs.append((("switches", name), f"name {name!r} is used by a node and a switch"))
+    for pname, prof in t.security.items():
+        if not isinstance(t.nodes.get(prof.aaa), AaaServer):
+            errs.append((("security", pname, "aaa"), f"{prof.aaa!r} is not an AAA node of this topology"))
+    for nname, node in t.nodes.items():
+        for i, w in enumerate(getattr(node, "wireless", [])):
+            if w.security not in t.security:
+                errs.append((("nodes", nname, "wireless", i, "security"), f"unknown security profile {w.security!r}"))
+    seen_ips: dict[ipaddress.IPv4Address, str] = {}
+    ifnames: dict[str, set[str]] = {}
+
+    def claim_ip(ip: ipaddress.IPv4Interface | None, path: tuple[object, ...], owner: str) -> None:
+        if ip is None:
+            return
+        if ip.ip in seen_ips:
+            errs.append((path, f"address {ip.ip} is already used by {seen_ips[ip.ip]}"))
+        seen_ips[ip.ip] = owner
+
+    for nname, node in t.nodes.items():
+        for i, w in enumerate(getattr(node, "wireless", [])):
+            ifnames.setdefault(nname, set()).add(w.name)
+            claim_ip(getattr(w, "ip", None), ("nodes", nname, "wireless", i, "ip"), f"{nname}/{w.name}")
+    for i, link in enumerate(t.links):
+        if link.node not in t.nodes:
+            errs.append((("links", i, "node"), f"unknown node {link.node!r}"))
+        if link.switch is not None and link.switch not in t.switches:
+            errs.append((("links", i, "switch"), f"unknown switch {link.switch!r}"))
+        if link.peer is not None and link.peer not in t.nodes:
+            errs.append((("links", i, "peer"), f"unknown node {link.peer!r}"))
+        claim_ip(link.ip, ("links", i, "ip"), f"link {i} ({link.node})")
+        claim_ip(link.peer_ip, ("links", i, "peer_ip"), f"link {i} ({link.peer})")
+    wired = {l.node for l in t.links} | {l.peer for l in t.links if l.peer}
+    for nname, node in t.nodes.items():
+        if isinstance(node, (AccessPoint, AaaServer)) and nname not in wired:
+            errs.append((("nodes", nname), f"{node.role} {nname!r} has no wired link (it needs a backhaul)"))
+    ssids = {w.ssid for ap in t.of_role(AccessPoint).values() for w in ap.wireless}
+    if t.of_role(Station) and not ssids:
+        errs.append((("nodes",), "stations but no access point to connect to"))
+    return errs
+
+
+# --- YAML with line numbers ------------------------------------------------------------------
+
+def _line_index(node: yaml.Node, path: tuple[object, ...] = (), out: dict | None = None) -> dict:
+    """Map every path (keys and list indices) to the 1-based line where it starts."""
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[path + (key,)] = k.start_mark.line + 1
+            _line_index(v, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _line_index(v, path + (i,), out)
+    return out
+
+
+def _locate(lines: dict, path: tuple[object, ...]) -> int | None:
+    path = tuple(p for p in path if p not in ("station", "ap", "aaa", "router", "host"))  # pydantic union tags
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A path to a file, or the name of a shipped topology (with or without .yaml)."""
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    for cand in (TOPOLOGIES_DIR / p.name, TOPOLOGIES_DIR / f"{p.name}.yaml"):
+        if cand.is_file():
+            return cand
+    shipped = ", ".join(sorted(x.stem for x in TOPOLOGIES_DIR.glob("*.yaml")))
+    raise TopologyError(f"unknown topology {str(name_or_path)!r}: no such file, and no shipped topology of that "
+                        f"name (shipped: {shipped})")
+
+
+def load(name_or_path: str | Path) -> Topology:
+    path = resolve(name_or_path)
+    text = path.read_text()
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise TopologyError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise TopologyError(f"{path}: a topology file must be a YAML mapping")
+    lines = _line_index(root) if root is not None else {}
+    try:
+        topo = Topology.model_validate(data)
+    except ValidationError as e:
+        raise TopologyError(_format(path, lines, [(err["loc"], err["msg"]) for err in e.errors()])) from None
+    if errs := _semantic_errors(topo):
+        raise TopologyError(_format(path, lines, errs))
+    return topo
+
+
+def _format(path: Path, lines: dict, errs: list[tuple[tuple[object, ...], str]]) -> str:
+    parts = []
+    for loc, msg in errs:
+        line = _locate(lines, tuple(loc))
+        field = ".".join(str(p) for p in loc if p not in ("station", "ap", "aaa", "router", "host")) or "(top)"
+        parts.append(f"{path}:{line or '?'}: {field}: {msg}")
+    more = f" (and {len(parts) - 1} more: " + "; ".join(parts[1:]) + ")" if len(parts) > 1 else ""
+    return parts[0] + more
