@@ -98,3 +98,14 @@ def associations(frames: list[Frame], sta: str) -> list[AssociationSummary]:
             if f.key_msg is not None:
                 cur.key_msgs.append(f.key_msg)
     return out
+
+
+def handovers(frames: list[Frame], sta: str) -> list[AssociationSummary]:
+    """One entry per change of AP: retried (re)association requests to the same AP fold into the last one."""
+    out: list[AssociationSummary] = []
+    for a in associations(frames, sta):
+        if out and out[-1].bssid == a.bssid:
+            out[-1] = a
+        else:
+            out.append(a)
+    return out

@@ -97,6 +97,11 @@ def cmd_vm(args: argparse.Namespace) -> int:
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         raise MihsecError("mihsec vm: give a command to run, e.g. `mihsec vm -- iw dev`")
+    if args.if_needed and not _needs_vm("auto"):
+        import subprocess
+
+        print("[mihsec] mac80211_hwsim is usable here: running natively", file=sys.stderr)
+        return subprocess.run(cmd).returncode
     return vm.run(cmd, rwdirs=[Path(d) for d in args.rwdir], timeout=args.timeout)
 
 
@@ -136,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("vm", help="run a command inside the hwsim VM")
     v.add_argument("--rwdir", action="append", default=[], help="host directory the guest may write")
     v.add_argument("--timeout", type=float, default=1800)
+    v.add_argument("--if-needed", action="store_true", help="run natively when this host has mac80211_hwsim")
     v.add_argument("cmd", nargs=argparse.REMAINDER)
     v.set_defaults(func=cmd_vm)
 

@@ -15,20 +15,10 @@ def summarise(results: Path, steps: list[Step], bring_up: dict[str, float], sta_
               accepts: list[object]) -> dict:
     """Join the daemon-event timings with what the hwsim0 capture shows for each association."""
     pcap = results / "hwsim0.pcap"
-    air = capture.associations(capture.read_frames(pcap), sta_mac) if pcap.exists() else []
-    # The capture holds one (re)association request per step, in order (retries can add more).
-    per_step = []
-    cursor = 0
-    for step in steps:
-        match = next((i for i in range(cursor, len(air)) if air[i].bssid == step.bssid), None)
-        if match is None:
-            per_step.append(None)
-            continue
-        # the last request to that BSSID before the next step's target is the one that worked
-        while match + 1 < len(air) and air[match + 1].bssid == step.bssid:
-            match += 1
-        per_step.append(asdict(air[match]))
-        cursor = match + 1
+    air = capture.handovers(capture.read_frames(pcap), sta_mac) if pcap.exists() else []
+    # Each step moved to another AP, so the capture holds one handover per step, in order.
+    per_step = [asdict(a) if a.bssid == s.bssid else None for s, a in zip(steps, air)]
+    per_step += [None] * (len(steps) - len(per_step))
     return {
         "results": str(results),
         "pcap": str(pcap),

@@ -167,7 +167,7 @@ def _semantic_errors(t: Topology) -> list[tuple[tuple[object, ...], str]]:
 def _line_index(node: yaml.Node, path: tuple[object, ...] = (), out: dict | None = None) -> dict:
     """Map every path (keys and list indices) to the 1-based line where it starts."""
     out = {} if out is None else out
-    out[path] = node.start_mark.line + 1
+    out.setdefault(path, node.start_mark.line + 1)  # a key's own line wins over its value's
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = k.value
@@ -179,8 +179,18 @@ def _line_index(node: yaml.Node, path: tuple[object, ...] = (), out: dict | None
     return out
 
 
+_ROLES = ("station", "ap", "aaa", "router", "host")
+
+
+def _untag(loc: tuple[object, ...]) -> tuple[object, ...]:
+    """Drop pydantic's union tag from nodes.<name>.<role>.<field> paths."""
+    if len(loc) > 2 and loc[0] == "nodes" and loc[2] in _ROLES:
+        return loc[:2] + loc[3:]
+    return loc
+
+
 def _locate(lines: dict, path: tuple[object, ...]) -> int | None:
-    path = tuple(p for p in path if p not in ("station", "ap", "aaa", "router", "host"))  # pydantic union tags
+    path = _untag(path)
     while path not in lines and path:
         path = path[:-1]
     return lines.get(path)
@@ -225,7 +235,7 @@ def _format(path: Path, lines: dict, errs: list[tuple[tuple[object, ...], str]])
     parts = []
     for loc, msg in errs:
         line = _locate(lines, tuple(loc))
-        field = ".".join(str(p) for p in loc if p not in ("station", "ap", "aaa", "router", "host")) or "(top)"
+        field = ".".join(str(p) for p in _untag(tuple(loc))) or "(top)"
         parts.append(f"{path}:{line or '?'}: {field}: {msg}")
     more = f" (and {len(parts) - 1} more: " + "; ".join(parts[1:]) + ")" if len(parts) > 1 else ""
     return parts[0] + more

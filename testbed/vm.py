@@ -76,7 +76,9 @@ def run(argv: list[str], rwdirs: list[Path], timeout: float = 1800, memory: str 
     kernel = find_kernel()
     vng = _vng()
     accel = [] if kvm_usable(kernel) else ["--disable-kvm"]
-    guest_env = {"PYTHONDONTWRITEBYTECODE": "1", "MIHSEC_IN_VM": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
+    passed = {k: v for k, v in os.environ.items() if k.startswith("MIHSEC_") and k != "MIHSEC_KERNEL"}
+    guest_env = {**passed, "PYTHONDONTWRITEBYTECODE": "1", "MIHSEC_IN_VM": "1", "PYTHONUNBUFFERED": "1",
+                 **(env or {})}
     guest_cmd = " ".join([f"cd {shlex.quote(str(REPO_ROOT))} &&", "env",
                           *[f"{k}={shlex.quote(v)}" for k, v in guest_env.items()], shlex.join(argv)])
     cmd = vng + accel + ["--run", str(kernel), "--memory", memory, "--cpus", str(cpus)]

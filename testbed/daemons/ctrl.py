@@ -55,7 +55,10 @@ class CtrlSocket:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.sock], [], [], left)[0]:
                 raise DaemonError(self.daemon, f"no reply to {cmd.split(' ', 1)[0]} within {timeout:g} s")
-            reply = self.sock.recv(65536).decode(errors="replace")
+            try:  # non-blocking: another reader may have taken the datagram select() announced
+                reply = self.sock.recv(65536, socket.MSG_DONTWAIT).decode(errors="replace")
+            except BlockingIOError:
+                continue
             if not reply.startswith("<"):  # skip events if this socket happens to be attached
                 return reply
 
@@ -129,9 +132,9 @@ class EventMonitor:
 
     def close(self) -> None:
         self._stop.set()
+        self._thread.join(timeout=1)  # first, so the reader cannot swallow the DETACH reply
         try:
             self.ctrl.request("DETACH", timeout=1)
         except Exception:  # the daemon may already be gone
             pass
-        self._thread.join(timeout=1)
         self.ctrl.close()

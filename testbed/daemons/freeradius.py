@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
-from testbed.daemons.base import Daemon, log_cause
+from testbed.daemons.base import Daemon
 from testbed.errors import DaemonError
 from testbed.pki import Pki
 from testbed.render import render_to
@@ -16,14 +16,17 @@ from testbed.state import RunState
 
 Method = Literal["TLS", "PEAP"]
 
-# EAP-TLS 1.3 is off by default in wpa_supplicant 2.10 and PEAP over 1.3 is not interoperable: stay on 1.2.
+# wpa_supplicant 2.10 offers EAP with TLS 1.3 only with phase1="tls_disable_tlsv1_3=0" and FreeRADIUS 3.2.1
+# warns that most supplicants lack it; both ends do 1.2 by default, so pin it (1.3 works when asked for).
 TLS_VERSION = "1.2"
 # Without -X, the only line FreeRADIUS logs once every listener is bound.
 READY_LINE = "Ready to process requests"
 
 _DECISION = re.compile(r"^(Access-Accept|Access-Reject) user=(.*) client=(\S*) station=(\S*)$")
-# FreeRADIUS reports config errors as "<file>[<line>]: <problem>"; the last such line is the root cause.
-_CONF_ERROR = re.compile(r"(\S+\[\d+\]: .*|Failed binding .*|.*: Failed to .*)")
+# Non-debug log lines: "<date> : Error: <cause>"; the first error of a run is the root cause,
+# the later ones only say which section or module gave up because of it.
+_ERROR = re.compile(r"^\w{3} \w{3} +\d+ [\d:]+ \d{4} : Error: (.*)$")
+_DEBUG_CAUSE = re.compile(r"\[\d+\]: |error|fail|unable|cannot|invalid|unknown|no such", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _IDENTITY = re.compile(r"^[A-Za-z0-9_.@+-]+$")
 
@@ -50,14 +53,26 @@ def _quote(value: str, *, conf: bool = False) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def cause_from_log(log: Path) -> str | None:
-    """The FreeRADIUS line that says why it stopped, else the generic pick."""
+def _tail(log: Path, offset: int) -> str:
     try:
-        lines = log.read_text(errors="replace").splitlines()
+        with open(log, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace")
     except OSError:
-        return None
-    hits = [m.group(1).strip() for line in lines if (m := _CONF_ERROR.search(line))]
-    return hits[-1][:200] if hits else log_cause(log)
+        return ""
+
+
+def cause_from_log(log: Path, offset: int = 0) -> str | None:
+    """Why FreeRADIUS stopped, from the part of its log after `offset`: the first "Error:" line without
+    its timestamp (base.log_cause would return the timestamped line, or an error from an earlier run)."""
+    lines = _tail(log, offset).splitlines()
+    for line in lines:
+        if m := _ERROR.match(line):
+            return m.group(1).strip()[:200]
+    # -X output: no prefix, but it stops at the first error, so the cause opens the unindented tail
+    # (indented lines are the config dump, e.g. "softfail = no").
+    hits = [ln for ln in lines[-10:] if not ln[:1].isspace() and _DEBUG_CAUSE.search(ln)] or lines[-1:]
+    return hits[0].strip()[:200] if hits else None
 
 
 class FreeRadius(Daemon):
@@ -69,24 +84,31 @@ class FreeRadius(Daemon):
         self.run_dir = self.conf_dir / "run"
         self.pid_file = self.run_dir / "freeradius.pid"
         # -X is debug mode: it logs attribute values (keys, MSCHAP data) to stdout, i.e. to our 0600 log.
-        argv = ["freeradius", "-X"] if verbose else ["freeradius", "-f", "-P"]
+        # Otherwise "-l stdout" too: errors in radiusd.conf itself come before the log section is read
+        # and would go nowhere with a log file configured there.
+        argv = ["freeradius", "-X", "-P"] if verbose else ["freeradius", "-f", "-P", "-l", "stdout"]
         super().__init__(name, netns, argv + ["-d", str(self.conf_dir)], self.conf_dir / "radius.log", state)
+        self._log_start = 0
         self.verbose = verbose
-        self._rendered = False
+        self.address, self.auth_port = "0.0.0.0", 1812  # as rendered
+        self.acct_port: int | None = None
 
     @property
     def accept_log(self) -> Path:
         return self.conf_dir / "decisions.log"
 
     def render(self, clients: Iterable[tuple[str, str, str]], users: Iterable[tuple[str, Method, str | None]],
-               pki: Pki, address: str = "0.0.0.0", auth_port: int = 1812, acct_port: int | None = None) -> list[Path]:
+               pki: Pki, address: str = "0.0.0.0", auth_port: int = 1812, acct_port: int | None = None,
+               tls_version: str = TLS_VERSION) -> list[Path]:
         """Write the whole configuration into conf_dir; clients are (name, cidr, secret),
         users are (identity, "TLS"|"PEAP", password or None)."""
         cl = []
         for cname, cidr, secret in clients:
             if not _NAME.match(cname):
                 raise ValueError(f"RADIUS client name {cname!r}: use letters, digits, . _ -")
-            cl.append({"name": cname, "cidr": str(ipaddress.ip_network(cidr, strict=False)), "secret_q": _quote(secret, conf=True)})
+            net = ipaddress.ip_network(cidr, strict=False)
+            cl.append({"name": cname, "cidr": str(net), "key": "ipaddr" if net.version == 4 else "ipv6addr",
+                       "secret_q": _quote(secret, conf=True)})
         us = []
         for identity, method, password in users:
             if method not in ("TLS", "PEAP") or not _IDENTITY.match(identity):
@@ -95,42 +117,36 @@ class FreeRadius(Daemon):
                 raise ValueError(f"PEAP user {identity!r} needs a password")
             us.append({"identity_q": f'"{identity}"', "method": method, "password_q": _quote(password or "")})
         addr = ipaddress.ip_address(address)
+        self.address, self.auth_port, self.acct_port = str(addr), auth_port, acct_port
         self.run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.conf_dir.chmod(0o700)
         ctx = dict(conf_dir=self.conf_dir, run_dir=self.run_dir, pid_file=self.pid_file, log=self.log,
-                   accept_log=self.accept_log, clients=cl, users=us, pki=pki, tls_version=TLS_VERSION,
+                   accept_log=self.accept_log, clients=cl, users=us, pki=pki, tls_version=tls_version,
                    addr_key="ipaddr" if addr.version == 4 else "ipv6addr", address=str(addr),
                    auth_port=auth_port, acct_port=acct_port)
         out = [render_to(f"freeradius/{t}.j2", self.conf_dir / t, **ctx)
                for t in ("radiusd.conf", "clients.conf", "eap.conf", "site-default.conf", "site-inner-tunnel.conf")]
         out.append(render_to("freeradius/users.j2", self.conf_dir / "users", inner=False, **ctx))
         out.append(render_to("freeradius/users.j2", self.conf_dir / "inner_users", inner=True, **ctx))
-        self._rendered = True
         return out
 
-    def _ready(self) -> bool:
-        try:
-            return READY_LINE in self.log.read_text(errors="replace")[self._log_start:]
-        except OSError:
-            return False
-
     def start(self, timeout: float = 20.0) -> None:  # type: ignore[override]
-        if not self._rendered and not (self.conf_dir / "radiusd.conf").exists():
+        if not (self.conf_dir / "radiusd.conf").exists():
             raise DaemonError(self.name, f"no configuration in {self.conf_dir}: call render() first")
         # The log is appended to across restarts: only look for the ready line written after this start.
-        self._log_start = len(self.log.read_text(errors="replace")) if self.log.exists() else 0
+        self._log_start = self.log.stat().st_size if self.log.exists() else 0
         try:
-            super().start(self._ready, timeout)
+            super().start(lambda: READY_LINE in _tail(self.log, self._log_start), timeout)
         except DaemonError as e:
             if self.proc is not None and self.proc.poll() is not None:
-                cause = cause_from_log(self.log) or "no output"
+                cause = cause_from_log(self.log, self._log_start) or "no output"
                 raise DaemonError(self.name, f"exited with status {self.proc.returncode}: {cause}", self.log) from e
             raise
 
     def check_alive(self) -> None:
         if self.proc is not None and (code := self.proc.poll()) is not None:
-            raise DaemonError(self.name, f"died with status {code}: {cause_from_log(self.log) or 'no output'}",
-                              self.log)
+            cause = cause_from_log(self.log, self._log_start) or "no output"
+            raise DaemonError(self.name, f"died with status {code}: {cause}", self.log)
 
     def accepts(self) -> list[Decision]:
         """Every Access-Accept/Access-Reject the server sent, oldest first."""
@@ -141,7 +157,7 @@ class FreeRadius(Daemon):
         return [Decision(*m.groups()) for line in text.splitlines() if (m := _DECISION.match(line))]
 
     def wait_decision(self, user: str, count: int = 1, timeout: float = 10.0) -> Decision:
-        """The `count`-th decision about `user` (linelog writes after the reply is queued, so poll)."""
+        """The `count`-th decision about `user`, for callers that do not see the reply (e.g. behind an AP)."""
         deadline = time.monotonic() + timeout
         while True:
             mine = [d for d in self.accepts() if d.user == user]

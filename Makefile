@@ -1,0 +1,34 @@
+# mihsec: the two commands a newcomer types are `make testbed` and `make test`.
+PY      := .venv/bin/python
+MIHSEC  := $(PY) -m testbed
+TOPO    ?= two-ap-same-ds
+PYTEST  := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: setup testbed test test-unit test-radio bench clean down
+
+setup:
+	@bash scripts/setup.sh
+
+## The main job: bring up the topology, connect (full EAP-TLS), roam (full EAP), roam back (PMKSA cache).
+testbed: setup
+	$(MIHSEC) roam $(TOPO)
+
+## Unit and host tests here; tests with real radios natively or inside the hwsim VM.
+test: setup
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-radio
+
+test-unit:
+	$(PYTEST) tests/unit -m "not radio" -q
+
+test-radio:
+	MIHSEC_TEST_RESULTS=$(CURDIR)/results/tests $(MIHSEC) vm --if-needed --rwdir results -- $(PYTEST) tests/integration -m radio -v
+
+bench: setup
+	$(MIHSEC) mih bench
+
+down:
+	@$(MIHSEC) down
+
+clean: down
+	rm -rf results

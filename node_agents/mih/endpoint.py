@@ -1,0 +1,281 @@
+"""An MIHF endpoint over UDP (asyncio): transactions, ACKs, retransmission, duplicates, fragments.
+
+Requester: request() sends with ACK-Req, retransmits every `retransmit_interval`
+until an ACK (standalone or piggybacked on the response) arrives, at most
+`max_retransmissions` times (then MihPeerDeadError), and waits for the response
+until `transaction_lifetime` (then MihTransactionTimeout). Receiver: requests
+and indications are delivered once per (peer, MID, TID) within the lifetime;
+a duplicate is answered with the ACK or the cached response, not delivered.
+A request's ACK rides on the response if reply() comes within `piggyback_window`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Awaitable, Callable
+
+from .codec import make_ack, unpack_header
+from .codepoints import OPCODES, UDP_PORT
+from .errors import MihDecodeError, MihEncodeError, MihPeerDeadError, MihTransactionTimeout
+from .fragment import Reassembler, split
+from .messages import Message
+from .pcap import PcapSink
+
+log = logging.getLogger(__name__)
+Addr = tuple[str, int]
+REQUEST, RESPONSE = OPCODES["request"].value, OPCODES["response"].value
+_NO_OPCODE = 0xF3FF  # MID mask without the opcode: pairs a request with its response
+
+
+@dataclass
+class TransportConfig:
+    port: int = UDP_PORT
+    retransmit_interval: float = 5.0      # ODTONE's fixed values are the defaults
+    max_retransmissions: int = 2
+    transaction_lifetime: float = 15.0
+    mtu: int = 1472                       # largest MIH frame per datagram (1500 - IPv4 - UDP)
+    piggyback_window: float = 0.05        # how long a request's ACK waits to ride on the response
+
+
+@dataclass
+class _RxState:
+    seen: float
+    acked: bool = False
+    ack_timer: asyncio.TimerHandle | None = None
+    response: list[bytes] = field(default_factory=list)
+
+
+@dataclass
+class Incoming:
+    """A delivered request or indication and where it came from; pass it to reply()."""
+    msg: Message
+    peer: Addr
+    state: _RxState = field(repr=False)
+
+
+Handler = Callable[[Incoming], Awaitable["Message | None"]]
+
+
+class _Proto(asyncio.DatagramProtocol):
+    def __init__(self, ep: "MihfEndpoint"):
+        self.ep = ep
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:
+        self.ep._on_datagram(data, addr[:2])
+
+    def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.: the timers handle it
+        self.ep.stats["socket_errors"] += 1
+
+
+class MihfEndpoint:
+    """One MIHF on one UDP socket. Use `async with MihfEndpoint(...)` or start()/close()."""
+
+    def __init__(self, mihf_id: str, host: str = "0.0.0.0", config: TransportConfig | None = None, *,
+                 handler: Handler | None = None, pcap: PcapSink | None = None,
+                 drop_tx: Callable[[bytes, Addr], bool] | None = None,
+                 drop_rx: Callable[[bytes, Addr], bool] | None = None):
+        self.mihf_id, self.host, self.config = mihf_id, host, config or TransportConfig()
+        self.handler, self.pcap, self.drop_tx, self.drop_rx = handler, pcap, drop_tx, drop_rx
+        self.inbox: asyncio.Queue[Incoming] = asyncio.Queue()
+        self.stats: Counter[str] = Counter()
+        self._reasm = Reassembler(self.config.transaction_lifetime)
+        self._acks: dict[tuple, asyncio.Event] = {}         # (peer, MID, TID) -> set when acknowledged
+        self._responses: dict[tuple, asyncio.Future] = {}   # (peer, MID w/o opcode, TID) -> response
+        self._seen: dict[tuple, _RxState] = {}              # (peer, MID, TID) of delivered messages
+        self._tasks: set[asyncio.Task] = set()
+        self._tid = random.randrange(1, 0x1000)
+        self._transport: asyncio.DatagramTransport | None = None
+        self.address: Addr = (host, self.config.port)
+
+    async def start(self) -> "MihfEndpoint":
+        loop = asyncio.get_running_loop()
+        self._transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Proto(self), local_addr=(self.host, self.config.port))
+        self.address = self._transport.get_extra_info("sockname")[:2]
+        return self
+
+    async def close(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        for st in self._seen.values():
+            if st.ack_timer:
+                st.ack_timer.cancel()
+        if self._transport:
+            self._transport.close()
+            self._transport = None
+
+    async def __aenter__(self) -> "MihfEndpoint":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    # ---- sending ----
+    async def request(self, peer: Addr, msg: Message, *, ack: bool = True) -> Message:
+        """Send a request and return its response (typed errors on a dead peer or no response)."""
+        start = time.monotonic()
+        msg = self._outgoing(msg, self._next_tid(), ack_req=ack)
+        spec, frames = split(msg, self.config.mtu)
+        key = (peer, spec.mid & _NO_OPCODE, msg.tid)
+        fut = self._responses[key] = asyncio.get_running_loop().create_future()
+        try:
+            await self._transmit(peer, frames, spec.mid, msg, reliable=ack)
+            left = self.config.transaction_lifetime - (time.monotonic() - start)
+            try:
+                return await asyncio.wait_for(fut, max(left, 0))
+            except asyncio.TimeoutError:
+                raise MihTransactionTimeout(peer, msg.name, self.config.transaction_lifetime) from None
+        finally:
+            self._responses.pop(key, None)
+
+    async def indicate(self, peer: Addr, msg: Message, *, ack: bool = True) -> None:
+        """Send an indication; with ack, return once the peer acknowledged it."""
+        msg = self._outgoing(msg, self._next_tid(), ack_req=ack)
+        spec, frames = split(msg, self.config.mtu)
+        await self._transmit(peer, frames, spec.mid, msg, reliable=ack)
+
+    async def reply(self, incoming: Incoming, msg: Message, *, ack: bool = False) -> None:
+        """Answer a delivered request; carries its ACK if the standalone one has not gone out yet."""
+        req, st = incoming.msg, incoming.state
+        if msg.name.split(".")[0] != req.name.split(".")[0] or not msg.name.endswith(".response"):
+            raise MihEncodeError(msg.name, f"is not the response to {req.name}")
+        msg = self._outgoing(msg, req.tid, ack_req=ack)
+        if req.ack_req and not st.acked:
+            st.acked, msg.ack_rsp = True, True
+            if st.ack_timer:
+                st.ack_timer.cancel()
+        spec, frames = split(msg, self.config.mtu)
+        st.response = frames
+        await self._transmit(incoming.peer, frames, spec.mid, msg, reliable=ack)
+
+    def _outgoing(self, msg: Message, tid: int, ack_req: bool) -> Message:
+        fields = msg.fields if "src" in msg.fields else {"src": self.mihf_id, **msg.fields}
+        return replace(msg, fields=fields, tid=tid, ack_req=ack_req)
+
+    def _next_tid(self) -> int:
+        self._tid = self._tid % 0xFFF + 1  # 1..4095
+        return self._tid
+
+    async def _transmit(self, peer: Addr, frames: list[bytes], mid: int, msg: Message, reliable: bool) -> None:
+        if not reliable:
+            return self._send(peer, frames)
+        key = (peer, mid, msg.tid)
+        ev = self._acks[key] = asyncio.Event()
+        try:
+            for attempt in range(1 + self.config.max_retransmissions):
+                if attempt:
+                    self.stats["retransmissions"] += 1
+                self._send(peer, frames)
+                try:
+                    await asyncio.wait_for(ev.wait(), self.config.retransmit_interval)
+                    return
+                except asyncio.TimeoutError:
+                    pass
+            raise MihPeerDeadError(peer, msg.name, 1 + self.config.max_retransmissions)
+        finally:
+            self._acks.pop(key, None)
+
+    def _send(self, peer: Addr, frames: list[bytes]) -> None:
+        for f in frames:
+            self.stats["frames_sent"] += 1
+            if self.pcap:
+                self.pcap.write(f, self.address, peer)
+            if self.drop_tx and self.drop_tx(f, peer):
+                self.stats["dropped_tx"] += 1
+                continue
+            if self._transport:
+                self._transport.sendto(f, peer)
+
+    def _send_ack(self, peer: Addr, msg: Message) -> None:
+        self.stats["acks_sent"] += 1
+        self._send(peer, split(make_ack(msg, self.mihf_id, msg.fields.get("src", "")), self.config.mtu)[1])
+
+    # ---- receiving ----
+    def _on_datagram(self, data: bytes, peer: Addr) -> None:
+        if self.drop_rx and self.drop_rx(data, peer):
+            self.stats["dropped_rx"] += 1
+            return
+        if self.pcap:
+            self.pcap.write(data, peer, self.address)
+        try:
+            h = unpack_header(data)
+            msg = self._reasm.add(peer, h, data)
+        except MihDecodeError as e:
+            self.stats["decode_errors"] += 1
+            log.warning("MIH frame from %s:%s dropped: %s", peer[0], peer[1], e)
+            return
+        if msg is not None:
+            self._dispatch(msg, h.mid, peer)
+
+    def _dispatch(self, msg: Message, mid: int, peer: Addr) -> None:
+        self.stats["received"] += 1
+        if msg.ack_rsp and (ev := self._acks.get((peer, mid, msg.tid))):
+            self.stats["acks_received"] += 1
+            ev.set()
+        if msg.is_ack_only:
+            return
+        if msg.spec.opcode == RESPONSE:
+            return self._on_response(msg, mid, peer)
+        key = (peer, mid, msg.tid)
+        self._prune()
+        st = self._seen.get(key)
+        if st is not None:  # a retransmission: answer again, deliver nothing
+            self.stats["duplicates"] += 1
+            if msg.ack_req:
+                self._send(peer, st.response) if st.response else self._send_ack(peer, msg)
+            return
+        st = self._seen[key] = _RxState(time.monotonic())
+        if msg.ack_req:
+            if msg.spec.opcode == REQUEST and self.config.piggyback_window > 0:
+                st.ack_timer = asyncio.get_running_loop().call_later(
+                    self.config.piggyback_window, self._late_ack, peer, msg, st)
+            else:
+                st.acked = True
+                self._send_ack(peer, msg)
+        inc = Incoming(msg, peer, st)
+        if self.handler is None:
+            self.inbox.put_nowait(inc)
+        else:
+            t = asyncio.get_running_loop().create_task(self._handle(inc))
+            self._tasks.add(t)
+            t.add_done_callback(self._tasks.discard)
+
+    def _on_response(self, msg: Message, mid: int, peer: Addr) -> None:
+        if msg.ack_req:
+            self._send_ack(peer, msg)
+        req_mid = (mid & _NO_OPCODE) | REQUEST << 10
+        if ev := self._acks.get((peer, req_mid, msg.tid)):
+            ev.set()  # a response also proves the request arrived
+        fut = self._responses.get((peer, mid & _NO_OPCODE, msg.tid))
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+        else:
+            self.stats["duplicates"] += 1
+
+    def _late_ack(self, peer: Addr, msg: Message, st: _RxState) -> None:
+        if not st.acked:
+            st.acked = True
+            self._send_ack(peer, msg)
+
+    async def _handle(self, inc: Incoming) -> None:
+        try:
+            rsp = await self.handler(inc)
+            if rsp is not None:
+                await self.reply(inc, rsp)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a handler bug must not kill the endpoint
+            self.stats["handler_errors"] += 1
+            log.exception("MIH handler failed on %s from %s", inc.msg.name, inc.peer)
+
+    def _prune(self) -> None:
+        limit = time.monotonic() - self.config.transaction_lifetime
+        while self._seen:
+            k = next(iter(self._seen))
+            if self._seen[k].seen > limit:
+                break
+            del self._seen[k]
