@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +15,22 @@ class Tcpdump(Daemon):
     exe = "tcpdump"
 
     def __init__(self, name: str, netns: str | None, iface: str, pcap: Path, log: Path, state: RunState | None):
+        # --immediate-mode: no 1 s kernel buffer timeout, so the last frames of a run are not lost;
         # -U: write each packet at once, so a killed run still leaves a readable pcap.
-        super().__init__(name, netns, ["tcpdump", "-i", iface, "-s", "0", "-U", "-n", "-w", str(pcap)], log, state)
+        argv = ["tcpdump", "-i", iface, "-s", "0", "--immediate-mode", "-U", "-n", "-w", str(pcap)]
+        super().__init__(name, netns, argv, log, state)
         self.pcap = pcap
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Let tcpdump drain what the kernel still holds (it lags under TCG) before stopping it."""
+        deadline, last = time.monotonic() + timeout, -1
+        while self.running and time.monotonic() < deadline:
+            size = self.pcap.stat().st_size if self.pcap.exists() else 0
+            if size == last:
+                break
+            last = size
+            time.sleep(0.3)
+        super().stop(timeout)
 
     def start(self, timeout: float = 15.0) -> None:  # type: ignore[override]
         super().start(lambda: "listening on" in self.log.read_text(errors="replace"), timeout)

@@ -19,6 +19,7 @@ from testbed import network, pki as pkimod
 from testbed.capture import Tcpdump
 from testbed.daemons.freeradius import FreeRadius
 from testbed.daemons.wpa import Hostapd, WpaSupplicant
+from testbed.errors import MihsecError
 from testbed.hwsim import HwsimControl, Radio
 from testbed.plan import SWITCH_NS, ApPlan, Plan, StaPlan
 from testbed.render import render_to
@@ -84,6 +85,8 @@ class Network:
 
     def start(self) -> "Network":
         t0 = time.monotonic()
+        if (self.results / "conf").exists():  # logs and decision logs would mix two runs
+            raise MihsecError(f"results directory {self.results} already holds a run; choose another")
         self.results.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
         self.state = RunState.new()

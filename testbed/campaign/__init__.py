@@ -1,0 +1,1 @@
+"""Handover measurement campaigns: schemes x parameters x trials -> records -> statistics, plots, report."""
