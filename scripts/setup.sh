@@ -8,7 +8,7 @@ die() { echo "setup: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (packages and network namespaces need it)"
 
 PKGS=(hostapd wpasupplicant eapoltest iw freeradius iproute2 tcpdump tshark openssl kmod
-      bridge-utils iputils-ping python3-venv)
+      bridge-utils iputils-ping python3-venv openssh-server openssh-client)
 # Without a usable mac80211_hwsim here, radios run in a VM: qemu + Debian's kernel (with hwsim).
 if [ ! -d /sys/module/mac80211_hwsim ] && ! modprobe -n mac80211_hwsim 2>/dev/null; then
     PKGS+=(qemu-system-x86 linux-image-amd64 busybox-static)

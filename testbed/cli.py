@@ -65,6 +65,83 @@ def cmd_roam(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_up(args: argparse.Namespace) -> int:
+    from testbed import topology
+    from testbed.plan import make_plan
+
+    topo = topology.load(args.topology)
+    results = Path(args.results) if args.results else _default_results(topo.name)
+    if _needs_vm(args.runtime):
+        if not args.then:
+            raise MihsecError("this host has no mac80211_hwsim: `mihsec up` runs in a VM here, so give the "
+                              "commands to run there with --then 'mihsec status; mihsec exec NODE -- CMD'")
+        return _in_vm(args, results, args.timeout)
+
+    import subprocess
+    import time
+
+    from testbed import draw
+    from testbed.net import Network
+
+    plan = make_plan(topo)
+    draw.draw(topo, results / "topology.png")
+    with Network(plan, results, verbose=args.verbose) as net:
+        print(f"{topo.name} is up in {net.timings['bring_up']:.1f} s (run {net.state.run_id}); "
+              f"picture: {results / 'topology.png'}")
+        _print_health(net.agents)
+        if args.then:
+            return subprocess.run(["sh", "-c", args.then]).returncode
+        print("Ctrl-C (or `mihsec down` elsewhere) stops it")
+        while True:
+            time.sleep(3600)
+
+
+def _print_health(agents: dict) -> None:
+    for node, agent in agents.items():
+        h = agent.health()
+        peers = ", ".join(f"{p}: {'ok %.1f ms' % r['rtt_ms'] if r['ok'] else 'FAILED ' + r.get('error', '')}"
+                          for p, r in h["peers"].items())
+        print(f"  agent {node:6} {h['role']:4} {h['mihf_id']:28} {peers or '(no peers)'}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from testbed.agents import control_call
+    from testbed.state import all_states
+
+    states = [st for st in all_states() if st.namespaces]
+    if not states:
+        print("no running network")
+        return 0
+    for st in states:
+        alive = [p for p in st.processes if Path(f"/proc/{p.pid}").exists()]
+        print(f"run {st.run_id}: {len(st.namespaces)} namespaces, {len(alive)}/{len(st.processes)} processes alive")
+        for p in st.processes:
+            print(f"  {'up  ' if p in alive else 'DEAD'} {p.pid:7} {p.name}")
+        for sock in sorted((st.dir / "agents").glob("*.sock")):
+            try:
+                h = control_call(sock, {"cmd": "health"})
+            except (OSError, ValueError) as e:
+                print(f"  agent {sock.stem}: not answering ({e})")
+                continue
+            bad = [p for p, r in h["peers"].items() if not r["ok"]]
+            print(f"  agent {sock.stem}: {h['role']} {h['mihf_id']}, peers ok {len(h['peers']) - len(bad)}/"
+                  f"{len(h['peers'])}" + (f" (failed: {', '.join(bad)})" if bad else ""))
+    return 0
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    from testbed.state import all_states
+
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    if not cmd:
+        raise MihsecError("mihsec exec: give a command, e.g. `mihsec exec mn -- ping -c 3 10.3.0.20`")
+    for st in reversed(all_states()):
+        ns = st.ns_name(args.node)
+        if ns in st.namespaces:
+            os.execvp("ip", ["ip", "netns", "exec", ns, *cmd])
+    raise MihsecError(f"no running network has a node {args.node!r} (see `mihsec status`)")
+
+
 def cmd_plan(args: argparse.Namespace) -> int:
     from testbed import topology
     from testbed.plan import make_plan
@@ -130,6 +207,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
     r.add_argument("--timeout", type=float, default=900, help="VM time limit, seconds")
     r.set_defaults(func=cmd_roam)
+
+    u = sub.add_parser("up", help="bring a topology up (agents deployed) until Ctrl-C, or run --then")
+    u.add_argument("topology")
+    u.add_argument("--then", help="shell command to run once up (e.g. 'mihsec status'); the run ends after it")
+    u.add_argument("--results", help="results directory (default results/<topology>-<time>)")
+    u.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
+    u.add_argument("--timeout", type=float, default=1800, help="VM time limit, seconds")
+    u.set_defaults(func=cmd_up)
+
+    stt = sub.add_parser("status", help="running networks, their processes and agents")
+    stt.set_defaults(func=cmd_status)
+
+    ex = sub.add_parser("exec", help="run a command in a node's network namespace")
+    ex.add_argument("node")
+    ex.add_argument("cmd", nargs=argparse.REMAINDER)
+    ex.set_defaults(func=cmd_exec)
 
     pl = sub.add_parser("plan", help="validate a topology and show what a run would create")
     pl.add_argument("topology")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from testbed import network, pki as pkimod
+from testbed import impair, network, pki as pkimod
+from testbed.agents import AgentProcess, agent_configs
 from testbed.capture import Tcpdump
 from testbed.daemons.freeradius import FreeRadius
 from testbed.daemons.wpa import Hostapd, WpaSupplicant
@@ -66,6 +67,10 @@ class Network:
     stations: dict[str, StationNode] = field(default_factory=dict)
     aaa: dict[str, FreeRadius] = field(default_factory=dict)
     tcpdump: Tcpdump | None = None
+    nas: dict[str, list[Hostapd]] = field(default_factory=dict)  # node -> one hostapd per wired port
+    wired: dict[str, WpaSupplicant] = field(default_factory=dict)  # station -> its wired 802.1X supplicant
+    agents: dict[str, AgentProcess] = field(default_factory=dict)
+    with_agents: bool = True
     timings: dict[str, float] = field(default_factory=dict)
     _hwsim: HwsimControl | None = None
 
@@ -93,6 +98,7 @@ class Network:
         try:
             self._build_links()
             self._build_radios()
+            self._add_routes()
             self.timings["network"] = time.monotonic() - t0
             t1 = time.monotonic()
             self._start_daemons()
@@ -121,8 +127,8 @@ class Network:
                 done.add((w.node, w.ifname))
         for node, role in self.plan.nodes.items():
             wired = self.plan.wired_of(node)
-            if role == "ap":  # the backhaul joins a bridge that hostapd adds the radio to
-                bridge = self.plan.ap(node).bridge
+            if role in ("ap", "nas"):  # backhaul (and wired ports) join a bridge; hostapd adds the radio
+                bridge = "br0"
                 network.add_bridge(self.ns(node), bridge)
                 for w in wired:
                     network.enslave(self.ns(node), w.ifname, bridge)
@@ -132,6 +138,19 @@ class Network:
                 for w in wired:
                     if w.ip:
                         network.add_address(self.ns(node), w.ifname, w.ip)
+            if role == "router":
+                network.enable_forwarding(self.ns(node))
+        for w in self.plan.wired:  # impairments on both ends, so both directions see them
+            lk = w.link
+            if lk and (lk.delay_ms or lk.jitter_ms or lk.loss_pct or lk.rate_mbit):
+                other_ns = self.ns(SWITCH_NS) if w.switch else self.ns(w.peer)
+                for ns_name, ifname in {(self.ns(w.node), w.ifname), (other_ns, w.port)}:
+                    impair.set_netem(ns_name, ifname, lk.delay_ms, lk.jitter_ms, lk.loss_pct, lk.rate_mbit)
+
+    def _add_routes(self) -> None:
+        for node, routes in self.plan.routes.items():
+            for dst, gw in routes:
+                network.add_route(self.ns(node), dst, gw)
 
     def _build_radios(self) -> None:
         st = self.state
@@ -161,7 +180,7 @@ class Network:
         conf.mkdir(mode=0o700, exist_ok=True)
         ctrl_dir = st.dir / "ctrl"  # one directory per node: sockets are named after interfaces
         ctrl_dir.mkdir(mode=0o700)
-        identities = [s.identity for s in self.plan.stations if s.profile.eap == "TLS"]
+        identities = [s.identity for s in self.plan.stations] + [s.identity for s in self.plan.wired_supplicants]
         pki = pkimod.generate(self.results / "pki", f"aaa.{self.plan.topology.name}", identities)
 
         if self.capture:
@@ -187,7 +206,8 @@ class Network:
         for node, ap in self.aps.items():
             path = render_to("hostapd.conf.j2", conf / f"{node}.hostapd.conf", ap=ap.plan, driver="nl80211",
                              ctrl_dir=ctrl_dir / node, verbose=self.verbose, radius_port=1812,
-                             radius_secret=self.plan.radius_secret, extra_lines=self.extra_conf.get(node, []))
+                             radius_secret=self.plan.radius_secret, extra_lines=self.extra_conf.get(node, []),
+                             country=self.plan.topology.country)
             ap.hostapd = Hostapd(node, ap.netns, path, ctrl_dir / node, ap.plan.ifname, self.logs / f"{node}.hostapd.log",
                                  st.dir, st, self.verbose)
             ap.hostapd.start()
@@ -201,11 +221,64 @@ class Network:
                                      self.logs / f"{node}.wpa_supplicant.log", st.dir, st, self.verbose)
             sta.wpas.start()
 
+        for n in self.plan.nas:
+            self.nas[n.node] = []
+            for port in n.ports:
+                path = render_to("hostapd-wired.conf.j2", conf / f"{n.node}-{port}.hostapd.conf", nas=n, port=port,
+                                 ctrl_dir=ctrl_dir / n.node, verbose=self.verbose, radius_port=1812,
+                                 radius_secret=self.plan.radius_secret)
+                h = Hostapd(n.node, self.ns(n.node), path, ctrl_dir / n.node, port,
+                            self.logs / f"{n.node}-{port}.hostapd.log", st.dir, st, self.verbose)
+                self.nas[n.node].append(h)
+                h.start()
+
+        for sup in self.plan.wired_supplicants:
+            cert, key = pki.clients[sup.identity]
+            path = render_to("wpa_supplicant-wired.conf.j2", conf / f"{sup.node}-{sup.ifname}.wpa_supplicant.conf",
+                             sup=sup, ctrl_dir=ctrl_dir / sup.node, pki=pki, client_cert=cert, client_key=key)
+            w = WpaSupplicant(sup.node, self.ns(sup.node), path, ctrl_dir / sup.node, sup.ifname,
+                              self.logs / f"{sup.node}-{sup.ifname}.wpa_supplicant.log", st.dir, st, self.verbose,
+                              driver="wired")
+            self.wired[sup.node] = w
+            w.start()
+            # ap_scan=0: it authenticates on its own at start; a port is up once EAP succeeded
+            w.wait_event(["CTRL-EVENT-EAP-SUCCESS", "CTRL-EVENT-CONNECTED"], timeout=60)
+
+        for node, sta in self.stations.items():
+            if sta.plan.serving:
+                self.associate(node, sta.plan.serving)
+
+        if self.with_agents and self.plan.agents:
+            pcaps = self.results / "mih"
+            pcaps.mkdir(exist_ok=True)
+            for cfg in agent_configs(self.plan.agents, st.dir, pcaps):
+                a = AgentProcess(cfg, self.ns(cfg.node), conf / f"{cfg.node}.agent.json",
+                                 self.logs / f"{cfg.node}.agent.log", st, self.verbose)
+                self.agents[cfg.node] = a
+                a.start()
+
+    def associate(self, station: str, ap: str, timeout: float = 60.0) -> float:
+        """Connect `station` to `ap` (full EAP the first time); returns the duration in seconds."""
+        sta, target = self.stations[station], self.aps[ap]
+        wpas = sta.wpas
+        assert wpas is not None
+        net_id = next(i for i, n in enumerate(sta.plan.networks) if n.ssid == target.plan.ssid)
+        wpas.set_network(net_id, "bssid", target.bssid)
+        wpas.scan([target.plan.freq])
+        wpas.mark()
+        t0 = time.monotonic()
+        wpas.ok(f"SELECT_NETWORK {net_id}")
+        ev = wpas.wait_event(["CTRL-EVENT-CONNECTED"], timeout)
+        wpas.set_network(net_id, "bssid", "any")
+        return ev.mono - t0
+
     # --- teardown -------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Idempotent; safe on a half-built network."""
-        daemons = [s.wpas for s in self.stations.values()] + [a.hostapd for a in self.aps.values()]
+        daemons = list(self.agents.values()) + list(self.wired.values())
+        daemons += [h for hs in self.nas.values() for h in hs]
+        daemons += [s.wpas for s in self.stations.values()] + [a.hostapd for a in self.aps.values()]
         daemons += list(self.aaa.values()) + [self.tcpdump]
         for d in daemons:
             if d is not None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -90,3 +91,16 @@ def rename(ns_name: str, old: str, new: str) -> None:
 def set_up(ns_name: str, ifname: str) -> None:
     with ns(ns_name) as h:
         h.link("set", index=_index(h, ifname), state="up")
+
+
+def add_route(ns_name: str, dst: str, gateway: str) -> None:
+    with ns(ns_name) as h:
+        h.route("add", dst=dst, gateway=gateway)
+
+
+def enable_forwarding(ns_name: str) -> None:
+    """net.ipv4.ip_forward is per namespace: set it from inside (sysctl through /proc needs setns)."""
+    r = subprocess.run(["ip", "netns", "exec", ns_name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SetupError(f"cannot enable forwarding in {ns_name}: {r.stderr.strip()}")

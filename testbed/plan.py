@@ -10,7 +10,9 @@ import secrets
 from dataclasses import dataclass, field
 
 from testbed.errors import TopologyError
-from testbed.topology import AaaServer, AccessPoint, SecurityProfile, Station, Topology
+from testbed.routing import compute_routes, reachable
+from testbed.topology import (AaaServer, AccessPoint, Link, Nas, PointOfService, Router, SecurityProfile, Station,
+                              Topology)
 
 SWITCH_NS = "sw"  # all of a run's switches (bridges) live in one namespace of their own
 
@@ -31,6 +33,39 @@ class WiredIf:
     switch: str | None  # the bridge it plugs into, or None for a point-to-point link
     port: str  # the other end: port name in the switch namespace, or the peer's ifname
     peer: str | None = None
+    link: Link | None = None  # impairments and 802.1X settings
+
+
+@dataclass
+class NasPlan:
+    """hostapd driver=wired on each port facing a station; the ports and the uplink share bridge br0."""
+    node: str
+    ports: list[str]
+    profile: SecurityProfile
+    bridge: str
+    own_ip: ipaddress.IPv4Address
+    aaa_ip: ipaddress.IPv4Address
+    nas_id: str
+
+
+@dataclass
+class WiredSupplicant:
+    """wpa_supplicant -D wired on a station's 802.1X-authenticated port."""
+    node: str
+    ifname: str
+    nas: str
+    profile: SecurityProfile
+    identity: str
+    password: str
+
+
+@dataclass
+class AgentPlan:
+    node: str
+    role: str  # mn | poa | pos | is
+    mihf_id: str
+    ip: ipaddress.IPv4Address | None
+    domain: str | None
 
 
 @dataclass
@@ -49,15 +84,25 @@ class ApPlan:
 
 
 @dataclass
+class StaNetwork:
+    """One network block of a station: an SSID it may use, with that ESS's EAP method."""
+    ssid: str
+    profile: SecurityProfile
+    scan_freqs: list[int]
+
+
+@dataclass
 class StaPlan:
     node: str
     ifname: str
-    ssid: str
+    ssid: str  # the first network (id 0): the serving one when `serving` is set
     profile: SecurityProfile
     identity: str
     password: str  # for PEAP; generated per run, never in the topology file
     ip: ipaddress.IPv4Interface | None
     scan_freqs: list[int]
+    networks: list[StaNetwork] = field(default_factory=list)
+    serving: str | None = None  # AP node to associate with at bring-up
 
 
 @dataclass
@@ -77,6 +122,11 @@ class Plan:
     aps: list[ApPlan] = field(default_factory=list)
     stations: list[StaPlan] = field(default_factory=list)
     aaa: list[AaaPlan] = field(default_factory=list)
+    nas: list[NasPlan] = field(default_factory=list)
+    wired_supplicants: list[WiredSupplicant] = field(default_factory=list)
+    routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # node -> [(network, gateway)]
+    routers: set[str] = field(default_factory=set)
+    agents: list[AgentPlan] = field(default_factory=list)
 
     def wired_of(self, node: str) -> list[WiredIf]:
         return [w for w in self.wired if w.node == node]
@@ -106,16 +156,27 @@ def make_plan(topo: Topology) -> Plan:
     for i, link in enumerate(topo.links):
         a_if = next_ifname(link.node, link.name)
         if link.switch:
-            plan.wired.append(WiredIf(link.node, a_if, link.ip, link.switch, port=f"{link.node}-{i}"))
+            plan.wired.append(WiredIf(link.node, a_if, link.ip, link.switch, port=f"{link.node}-{i}", link=link))
         else:
             b_if = next_ifname(link.peer, None)
-            plan.wired.append(WiredIf(link.node, a_if, link.ip, None, port=b_if, peer=link.peer))
-            plan.wired.append(WiredIf(link.peer, b_if, link.peer_ip, None, port=a_if, peer=link.node))
+            plan.wired.append(WiredIf(link.node, a_if, link.ip, None, port=b_if, peer=link.peer, link=link))
+            plan.wired.append(WiredIf(link.peer, b_if, link.peer_ip, None, port=a_if, peer=link.node, link=link))
 
     aaa_nodes = topo.of_role(AaaServer)
     for name in aaa_nodes:
         if plan.node_ip(name) is None:
             raise TopologyError(f"AAA node {name!r} has no IP address on any link")
+    addrs: dict[str, list[ipaddress.IPv4Interface]] = {n: [w.ip for w in plan.wired_of(n) if w.ip] for n in topo.nodes}
+    for name, sta in topo.of_role(Station).items():
+        addrs[name] += [w.ip for w in sta.wireless if w.ip]
+    plan.routers = set(topo.of_role(Router))
+    plan.routes = compute_routes(addrs, plan.routers)
+
+    def check_reach(src: str, dst_node: str, what: str) -> ipaddress.IPv4Address:
+        dst = plan.node_ip(dst_node).ip
+        if not reachable(plan.routes, addrs, src, dst):
+            raise TopologyError(f"{what} {src!r} cannot reach {dst_node!r} ({dst}): no subnet or route in common")
+        return dst
 
     ap_freqs: dict[str, list[int]] = {}
     for name, ap in topo.of_role(AccessPoint).items():
@@ -124,25 +185,60 @@ def make_plan(topo: Topology) -> Plan:
         ip = plan.node_ip(name)
         if ip is None:
             raise TopologyError(f"access point {name!r} has no IP address on its backhaul link")
-        aaa_ip = plan.node_ip(prof.aaa)
-        if aaa_ip.ip not in ip.network:
-            raise TopologyError(f"access point {name!r} ({ip}) and its AAA {prof.aaa!r} ({aaa_ip}) are not on "
-                                "one subnet; topology v1 has no routing")
+        aaa_ip = check_reach(name, prof.aaa, "access point")
         freq = channel_freq(w.channel)
         plan.aps.append(ApPlan(name, w.name, w.ssid, w.channel, freq, "g" if w.channel <= 14 else "a", prof,
-                               bridge="br0", own_ip=ip.ip, aaa_ip=aaa_ip.ip, nas_id=f"{name}.{topo.name}"))
+                               bridge="br0", own_ip=ip.ip, aaa_ip=aaa_ip, nas_id=f"{name}.{topo.name}"))
         ap_freqs.setdefault(w.ssid, []).append(freq)
 
     ssids = sorted(ap_freqs)
     for name, sta in topo.of_role(Station).items():
         for w in sta.wireless:
             prof = topo.security[w.security]
-            ssid = next((a.ssid for a in plan.aps if a.profile == prof), ssids[0])
-            plan.stations.append(StaPlan(name, w.name, ssid, prof, w.identity, secrets.token_urlsafe(12), w.ip,
-                                         sorted(set(ap_freqs[ssid]))))
+            first = plan.ap(sta.serving).ssid if sta.serving else \
+                next((a.ssid for a in plan.aps if a.profile == prof), ssids[0])
+            # one network block per ESS, the first one first: the station may roam into any of them
+            order = [first] + [s for s in ssids if s != first]
+            nets = [StaNetwork(s, next(a.profile for a in plan.aps if a.ssid == s), sorted(set(ap_freqs[s])))
+                    for s in order]
+            plan.stations.append(StaPlan(name, w.name, first, nets[0].profile, w.identity,
+                                         secrets.token_urlsafe(12), w.ip, nets[0].scan_freqs, nets, sta.serving))
+
+    for name, nas in topo.of_role(Nas).items():
+        prof = topo.security[nas.security]
+        ports = [w for w in plan.wired_of(name) if w.peer and isinstance(topo.nodes[w.peer], Station)]
+        ip = plan.node_ip(name)
+        if not ports or ip is None:
+            raise TopologyError(f"nas {name!r} needs a link to a station and an uplink with an IP address")
+        plan.nas.append(NasPlan(name, [p.ifname for p in ports], prof, "br0", ip.ip,
+                                check_reach(name, prof.aaa, "nas"), f"{name}.{topo.name}"))
+        for p in ports:
+            sta_if = next(w for w in plan.wired_of(p.peer) if w.peer == name)
+            if sta_if.link and sta_if.link.dot1x_identity:
+                plan.wired_supplicants.append(WiredSupplicant(p.peer, sta_if.ifname, name, prof,
+                                                              sta_if.link.dot1x_identity, secrets.token_urlsafe(12)))
 
     for name in aaa_nodes:
         clients = [(a.node, str(a.own_ip)) for a in plan.aps if a.profile.aaa == name]
+        clients += [(n.node, str(n.own_ip)) for n in plan.nas if n.profile.aaa == name]
         users = [s for s in plan.stations if s.profile.aaa == name]
+        users += [s for s in plan.wired_supplicants if s.profile.aaa == name]
         plan.aaa.append(AaaPlan(name, plan.node_ip(name).ip, clients, users))
+    plan.agents = _agents(topo, plan, addrs)
     return plan
+
+
+_DEFAULT_AGENT = {"station": "mn", "ap": "poa", "nas": "poa", "pos": "pos"}
+
+
+def _agents(topo: Topology, plan: Plan, addrs: dict[str, list[ipaddress.IPv4Interface]]) -> list[AgentPlan]:
+    """Every node whose role implies an MIH agent (or that asks for one with `mih:`) gets one."""
+    out = []
+    for name, node in topo.nodes.items():
+        role = (node.mih.role if node.mih and node.mih.role else None) or _DEFAULT_AGENT.get(node.role)
+        if role is None:
+            continue
+        mihf_id = (node.mih.mihf_id if node.mih and node.mih.mihf_id else None) or f"{name}@{topo.name}"
+        ips = addrs.get(name) or []
+        out.append(AgentPlan(name, role, mihf_id, ips[0].ip if ips else None, node.domain))
+    return out

@@ -43,13 +43,22 @@ class StaWireless(_Model):
     ip: ipaddress.IPv4Interface | None = None
 
 
+class MihAgent(_Model):
+    """The MIH agent a node runs (deployed by the orchestrator); its role defaults from the node's role."""
+    role: Literal["mn", "poa", "pos", "is"] | None = None
+    mihf_id: str | None = None
+
+
 class _Node(_Model):
     position: tuple[float, float, float] | None = None
+    domain: str | None = Field(None, description="the mobility domain this node belongs to")
+    mih: MihAgent | None = None
 
 
 class Station(_Node):
     role: Literal["station"]
-    wireless: list[StaWireless] = Field(min_length=1)
+    wireless: list[StaWireless] = []
+    serving: str | None = Field(None, description="AP the station associates with at bring-up")
 
 
 class AccessPoint(_Node):
@@ -66,11 +75,30 @@ class Router(_Node):
     role: Literal["router"]
 
 
+class Nas(_Node):
+    """An IEEE 802.1X wired access port (hostapd driver=wired) bridging stations to its uplink."""
+    role: Literal["nas"]
+    security: str
+
+
+class PointOfService(_Node):
+    """A domain's point of service / target authenticator: runs the PoS agent (and the information service)."""
+    role: Literal["pos"]
+
+
 class Host(_Node):
     role: Literal["host"]
 
 
-Node = Annotated[Union[Station, AccessPoint, AaaServer, Router, Host], Field(discriminator="role")]
+Node = Annotated[Union[Station, AccessPoint, AaaServer, Router, Host, Nas, PointOfService],
+                 Field(discriminator="role")]
+
+
+class Domain(_Model):
+    """A mobility domain / ESS: its own DS switch and point of service."""
+    switch: str
+    pos: str = Field(description="the node of role pos that authenticates for this domain")
+    description: str = ""
 
 
 class Switch(_Model):
@@ -86,6 +114,12 @@ class Link(_Model):
     name: str | None = Field(None, pattern=IFNAME, description="interface name on `node`")
     ip: ipaddress.IPv4Interface | None = None
     peer_ip: ipaddress.IPv4Interface | None = None
+    # Impairments (tc netem/tbf), applied in both directions: an RTT across the link adds 2 x delay_ms.
+    delay_ms: float = Field(0, ge=0, le=10000)
+    jitter_ms: float = Field(0, ge=0, le=10000)
+    loss_pct: float = Field(0, ge=0, le=100)
+    rate_mbit: float | None = Field(None, gt=0)
+    dot1x_identity: str | None = Field(None, description="the station authenticates this link with IEEE 802.1X")
 
     @model_validator(mode="after")
     def _one_end(self) -> "Link":
@@ -97,11 +131,13 @@ class Link(_Model):
 
 
 class Topology(_Model):
-    version: Literal[1] = 1
+    version: Literal[1, 2] = 1
     name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="regulatory domain (needed for 5 GHz)")
     security: dict[str, SecurityProfile] = {}
     switches: dict[Annotated[str, Field(pattern=NAME)], Switch] = {}
+    domains: dict[Annotated[str, Field(pattern=NAME)], Domain] = {}
     nodes: dict[Annotated[str, Field(pattern=NAME)], Node]
     links: list[Link] = []
 
@@ -154,11 +190,31 @@ def _semantic_errors(t: Topology) -> list[tuple[tuple[object, ...], str]]:
         claim_ip(link.peer_ip, ("links", i, "peer_ip"), f"link {i} ({link.peer})")
     wired = {l.node for l in t.links} | {l.peer for l in t.links if l.peer}
     for nname, node in t.nodes.items():
-        if isinstance(node, (AccessPoint, AaaServer)) and nname not in wired:
+        if isinstance(node, (AccessPoint, AaaServer, Nas, PointOfService)) and nname not in wired:
             errs.append((("nodes", nname), f"{node.role} {nname!r} has no wired link (it needs a backhaul)"))
+        if isinstance(node, Station) and not node.wireless and nname not in wired:
+            errs.append((("nodes", nname), f"station {nname!r} has no serving link (no wireless, no wired link)"))
+        if node.domain is not None and node.domain not in t.domains:
+            errs.append((("nodes", nname, "domain"), f"unknown domain {node.domain!r}"))
+        if isinstance(node, Station) and node.serving is not None and \
+                not isinstance(t.nodes.get(node.serving), AccessPoint):
+            errs.append((("nodes", nname, "serving"), f"{node.serving!r} is not an access point"))
+        if isinstance(node, Nas) and node.security not in t.security:
+            errs.append((("nodes", nname, "security"), f"unknown security profile {node.security!r}"))
+    for dname, dom in t.domains.items():
+        if dom.switch not in t.switches:
+            errs.append((("domains", dname, "switch"), f"unknown switch {dom.switch!r}"))
+        if not isinstance(t.nodes.get(dom.pos), PointOfService):
+            errs.append((("domains", dname, "pos"),
+                         f"domain {dname!r} has no authenticator: {dom.pos!r} is not a node of role pos"))
+    for i, link in enumerate(t.links):
+        if link.dot1x_identity is not None:
+            ends = {type(t.nodes.get(link.node)), type(t.nodes.get(link.peer))}
+            if ends != {Station, Nas}:
+                errs.append((("links", i, "dot1x_identity"), "802.1X needs a link between a station and a nas"))
     ssids = {w.ssid for ap in t.of_role(AccessPoint).values() for w in ap.wireless}
-    if t.of_role(Station) and not ssids:
-        errs.append((("nodes",), "stations but no access point to connect to"))
+    if any(getattr(n, "wireless", None) for n in t.of_role(Station).values()) and not ssids:
+        errs.append((("nodes",), "wireless stations but no access point to connect to"))
     return errs
 
 

@@ -68,6 +68,18 @@ def gone(pid: int) -> bool:
         return True
 
 
+def children(pid: int) -> list[int]:
+    """Child processes of pid, zombies included."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return kids
+
+
 def kill(pid: int) -> None:
     try:
         os.kill(pid, signal.SIGKILL)
@@ -141,8 +153,8 @@ Subsystem sftp internal-sftp
             if proc is None or pid != proc.pid:
                 kill(pid)
         deadline = time.monotonic() + 3
-        while proc and set(ns_pids(ns)) - {proc.pid} and time.monotonic() < deadline:
-            time.sleep(0.05)  # let sshd reap its children: the container's PID 1 may not
+        while proc and children(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # let sshd reap its children (zombies too): the container's PID 1 may not
         if proc is not None:
             proc.terminate()
             try:

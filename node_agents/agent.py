@@ -1,0 +1,128 @@
+"""A node's MIH agent process: an MIHF on UDP 4551 plus a local control socket for the orchestrator.
+
+    python -m node_agents.agent --config /run/mihsec/<run>/agents/<node>.json
+
+The config (written 0600 by the orchestrator) names the node, its MIH role (mn, poa, pos, is),
+its MIHF ID and its peers. Over MIH the agent answers Capability_Discover; over the control
+socket (JSON lines) it answers `health`, which also discovers every peer over MIH, so a healthy
+answer proves the MIH path through the topology.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from node_agents.mih import Incoming, Message, MihError, MihfEndpoint, TransportConfig
+from node_agents.mih.pcap import PcapSink
+
+log = logging.getLogger("mihsec.agent")
+
+EVENTS = frozenset({"Link_Up", "Link_Down", "Link_Going_Down", "Link_Detected"})
+
+
+@dataclass
+class AgentConfig:
+    node: str
+    role: str
+    mihf_id: str
+    control: str  # UNIX socket path for the orchestrator
+    listen: str = "0.0.0.0"
+    port: int = 4551
+    peers: dict[str, str] = field(default_factory=dict)  # MIHF ID -> IP address
+    pcap: str | None = None
+    retransmit_interval: float = 1.0
+    max_retransmissions: int = 2
+    transaction_lifetime: float = 5.0
+    extra: dict = field(default_factory=dict)  # role-specific settings (daemon sockets, keys, ...)
+
+    @classmethod
+    def load(cls, path: Path) -> "AgentConfig":
+        return cls(**json.loads(path.read_text()))
+
+
+class Agent:
+    def __init__(self, cfg: AgentConfig):
+        self.cfg = cfg
+        self.started = time.monotonic()
+        transport = TransportConfig(port=cfg.port, retransmit_interval=cfg.retransmit_interval,
+                                    max_retransmissions=cfg.max_retransmissions,
+                                    transaction_lifetime=cfg.transaction_lifetime)
+        self.pcap = PcapSink(Path(cfg.pcap)) if cfg.pcap else None
+        self.mihf = MihfEndpoint(cfg.mihf_id, cfg.listen, transport, handler=self.on_mih, pcap=self.pcap)
+
+    async def on_mih(self, inc: Incoming) -> Message | None:
+        if inc.msg.name == "Capability_Discover.request":
+            return Message.of("Capability_Discover.response", dst=inc.msg.src, status="success",
+                              event_list=EVENTS, transport_list=frozenset({"UDP"}))
+        log.info("unhandled %s from %s", inc.msg.name, inc.msg.src)
+        return None
+
+    async def discover(self, mihf_id: str, ip: str) -> dict:
+        t0 = time.monotonic()
+        try:
+            rsp = await self.mihf.request((ip, self.cfg.port),
+                                          Message.of("Capability_Discover.request", dst=mihf_id))
+        except MihError as e:
+            return {"ok": False, "error": str(e)}
+        return {"ok": rsp.fields.get("status") == "success", "rtt_ms": round((time.monotonic() - t0) * 1000, 2)}
+
+    async def command(self, req: dict) -> dict:
+        if req.get("cmd") == "health":
+            peers = {}
+            if req.get("peers", True):
+                results = await asyncio.gather(*(self.discover(m, ip) for m, ip in self.cfg.peers.items()))
+                peers = dict(zip(self.cfg.peers, results))
+            return {"ok": True, "node": self.cfg.node, "role": self.cfg.role, "mihf_id": self.cfg.mihf_id,
+                    "pid": os.getpid(), "uptime_s": round(time.monotonic() - self.started, 2), "peers": peers}
+        return {"ok": False, "error": f"unknown command {req.get('cmd')!r}"}
+
+    async def _serve_control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    reply = await self.command(json.loads(line))
+                except (ValueError, TypeError) as e:
+                    reply = {"ok": False, "error": f"bad request: {e}"}
+                writer.write(json.dumps(reply).encode() + b"\n")
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def run(self) -> None:
+        await self.mihf.start()
+        Path(self.cfg.control).unlink(missing_ok=True)
+        server = await asyncio.start_unix_server(self._serve_control, self.cfg.control)
+        os.chmod(self.cfg.control, 0o600)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("agent %s (%s) ready: MIH on %s:%d", self.cfg.mihf_id, self.cfg.role, self.cfg.listen,
+                 self.cfg.port)
+        await stop.wait()
+        server.close()
+        await self.mihf.close()
+        if self.pcap:
+            self.pcap.close()
+        Path(self.cfg.control).unlink(missing_ok=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--config", required=True, type=Path)
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    asyncio.run(Agent(AgentConfig.load(args.config)).run())
+
+
+if __name__ == "__main__":
+    main()
