@@ -37,9 +37,10 @@ class AgentConfig:
     port: int = 4551
     peers: dict[str, str] = field(default_factory=dict)  # MIHF ID -> IP address
     pcap: str | None = None
-    retransmit_interval: float = 1.0
-    max_retransmissions: int = 2
-    transaction_lifetime: float = 5.0
+    # Shorter than ODTONE's 5 s / 2 / 15 s so a lost frame costs little, but roomy enough for TCG under load.
+    retransmit_interval: float = 2.0
+    max_retransmissions: int = 3
+    transaction_lifetime: float = 10.0
     extra: dict = field(default_factory=dict)  # role-specific settings (daemon sockets, keys, ...)
 
     @classmethod
@@ -56,8 +57,14 @@ class Agent:
                                     transaction_lifetime=cfg.transaction_lifetime)
         self.pcap = PcapSink(Path(cfg.pcap)) if cfg.pcap else None
         self.mihf = MihfEndpoint(cfg.mihf_id, cfg.listen, transport, handler=self.on_mih, pcap=self.pcap)
+        from node_agents.roles import make_role
+
+        self.role = make_role(self)
 
     async def on_mih(self, inc: Incoming) -> Message | None:
+        handled = await self.role.on_mih(inc)
+        if handled is not False:
+            return handled  # type: ignore[return-value]
         if inc.msg.name == "Capability_Discover.request":
             return Message.of("Capability_Discover.response", dst=inc.msg.src, status="success",
                               event_list=EVENTS, transport_list=frozenset({"UDP"}))
@@ -74,6 +81,8 @@ class Agent:
         return {"ok": rsp.fields.get("status") == "success", "rtt_ms": round((time.monotonic() - t0) * 1000, 2)}
 
     async def command(self, req: dict) -> dict:
+        if (reply := await self.role.command(req)) is not None:
+            return reply
         if req.get("cmd") == "health":
             peers = {}
             if req.get("peers", True):
@@ -88,8 +97,11 @@ class Agent:
             while line := await reader.readline():
                 try:
                     reply = await self.command(json.loads(line))
-                except (ValueError, TypeError) as e:
+                except (ValueError, TypeError, KeyError) as e:
                     reply = {"ok": False, "error": f"bad request: {e}"}
+                except Exception as e:  # a failed command must not kill the agent
+                    log.exception("command %s failed", line[:80])
+                    reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
                 writer.write(json.dumps(reply).encode() + b"\n")
                 await writer.drain()
         finally:
@@ -97,6 +109,7 @@ class Agent:
 
     async def run(self) -> None:
         await self.mihf.start()
+        await self.role.start()
         Path(self.cfg.control).unlink(missing_ok=True)
         server = await asyncio.start_unix_server(self._serve_control, self.cfg.control)
         os.chmod(self.cfg.control, 0o600)
@@ -108,6 +121,7 @@ class Agent:
                  self.cfg.port)
         await stop.wait()
         server.close()
+        await self.role.stop()
         await self.mihf.close()
         if self.pcap:
             self.pcap.close()

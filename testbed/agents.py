@@ -64,14 +64,16 @@ class AgentProcess(Daemon):
         super().start(ready, timeout)
 
 
-def agent_configs(agents: list[AgentPlan], run_dir: Path, pcap_dir: Path | None) -> list[AgentConfig]:
-    """Every agent knows every other agent's MIHF ID and address (small topologies; the IS can refine it)."""
+def agent_configs(agents: list[AgentPlan], run_dir: Path, pcap_dir: Path | None,
+                  extras: dict[str, dict] | None = None) -> list[AgentConfig]:
+    """Peers by role (MN <-> PoS, PoS <-> its domain's PoAs); `extras` carries each role's settings."""
     cfgs = []
     for a in agents:
         peers = {o.mihf_id: str(o.ip) for o in agents if o is not a and o.ip is not None and _talks_to(a, o)}
         cfgs.append(AgentConfig(node=a.node, role=a.role, mihf_id=a.mihf_id,
                                 control=str(run_dir / "agents" / f"{a.node}.sock"),
-                                peers=peers, pcap=str(pcap_dir / f"mih-{a.node}.pcap") if pcap_dir else None))
+                                peers=peers, pcap=str(pcap_dir / f"mih-{a.node}.pcap") if pcap_dir else None,
+                                extra=(extras or {}).get(a.node, {})))
     return cfgs
 
 

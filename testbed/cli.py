@@ -69,8 +69,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     from testbed import topology
     from testbed.plan import make_plan
 
+    from testbed import draw
+
     topo = topology.load(args.topology)
     results = Path(args.results) if args.results else _default_results(topo.name)
+    if not (results / "topology.png").exists():  # drawn on the host: matplotlib is slow to start under TCG
+        draw.draw(topo, results / "topology.png")
     if _needs_vm(args.runtime):
         if not args.then:
             raise MihsecError("this host has no mac80211_hwsim: `mihsec up` runs in a VM here, so give the "
@@ -80,11 +84,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     import subprocess
     import time
 
-    from testbed import draw
     from testbed.net import Network
 
     plan = make_plan(topo)
-    draw.draw(topo, results / "topology.png")
     with Network(plan, results, verbose=args.verbose) as net:
         print(f"{topo.name} is up in {net.timings['bring_up']:.1f} s (run {net.state.run_id}); "
               f"picture: {results / 'topology.png'}")
@@ -247,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_mih(sub)
+    try:
+        from testbed.campaign.cli import add_parser as add_campaign
+    except ImportError:
+        pass
+    else:
+        add_campaign(sub)
     return p
 
 

@@ -19,7 +19,7 @@ def set_netem(netns: str, ifname: str, delay_ms: float = 0, jitter_ms: float = 0
             raise SetupError(f"cannot impair {ifname} in {netns}: no such interface")
         idx = found[0]
         try:
-            ns.tc("add", "netem", index=idx, handle="1:", delay=int(delay_ms * 1000), jitter=int(jitter_ms * 1000),
+            ns.tc("replace", "netem", index=idx, handle="1:", delay=int(delay_ms * 1000), jitter=int(jitter_ms * 1000),
                   loss=loss_pct, limit=10000)
             if rate_mbit:
                 ns.tc("add", "tbf", index=idx, parent="1:", handle="2:", rate=f"{rate_mbit}mbit", burst=32 * 1024,

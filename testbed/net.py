@@ -69,6 +69,7 @@ class Network:
     tcpdump: Tcpdump | None = None
     nas: dict[str, list[Hostapd]] = field(default_factory=dict)  # node -> one hostapd per wired port
     wired: dict[str, WpaSupplicant] = field(default_factory=dict)  # station -> its wired 802.1X supplicant
+    eap_peers: dict[str, WpaSupplicant] = field(default_factory=dict)  # station -> EAP peer for MIH pre-auth
     agents: dict[str, AgentProcess] = field(default_factory=dict)
     with_agents: bool = True
     timings: dict[str, float] = field(default_factory=dict)
@@ -130,6 +131,9 @@ class Network:
             if role in ("ap", "nas"):  # backhaul (and wired ports) join a bridge; hostapd adds the radio
                 bridge = "br0"
                 network.add_bridge(self.ns(node), bridge)
+                # the PoA agent's port into its bridge (mla0 <-> mla1): LL_Auth frames enter and leave here
+                network.add_veth(self.ns(node), "mla0", self.ns(node), "mla1")
+                network.enslave(self.ns(node), "mla1", bridge)
                 for w in wired:
                     network.enslave(self.ns(node), w.ifname, bridge)
                     if w.ip:
@@ -140,12 +144,16 @@ class Network:
                         network.add_address(self.ns(node), w.ifname, w.ip)
             if role == "router":
                 network.enable_forwarding(self.ns(node))
+            if role == "station":  # multi-homed MN: a subnet on a radio not yet associated must not attract replies
+                network.sysctl(self.ns(node), "net.ipv4.conf.all.ignore_routes_with_linkdown", "1")
+        impaired: set[tuple[str, str]] = set()
         for w in self.plan.wired:  # impairments on both ends, so both directions see them
             lk = w.link
             if lk and (lk.delay_ms or lk.jitter_ms or lk.loss_pct or lk.rate_mbit):
                 other_ns = self.ns(SWITCH_NS) if w.switch else self.ns(w.peer)
-                for ns_name, ifname in {(self.ns(w.node), w.ifname), (other_ns, w.port)}:
-                    impair.set_netem(ns_name, ifname, lk.delay_ms, lk.jitter_ms, lk.loss_pct, lk.rate_mbit)
+                for end in {(self.ns(w.node), w.ifname), (other_ns, w.port)} - impaired:
+                    impair.set_netem(*end, lk.delay_ms, lk.jitter_ms, lk.loss_pct, lk.rate_mbit)
+                    impaired.add(end)
 
     def _add_routes(self) -> None:
         for node, routes in self.plan.routes.items():
@@ -233,6 +241,8 @@ class Network:
                 h.start()
 
         for sup in self.plan.wired_supplicants:
+            if sup.node in self.stations:  # one station address on every medium: PMKSAs are keyed by it
+                network.set_mac(self.ns(sup.node), sup.ifname, self.stations[sup.node].mac)
             cert, key = pki.clients[sup.identity]
             path = render_to("wpa_supplicant-wired.conf.j2", conf / f"{sup.node}-{sup.ifname}.wpa_supplicant.conf",
                              sup=sup, ctrl_dir=ctrl_dir / sup.node, pki=pki, client_cert=cert, client_key=key)
@@ -248,21 +258,87 @@ class Network:
             if sta.plan.serving:
                 self.associate(node, sta.plan.serving)
 
+        if any(a.role == "pos" for a in self.plan.agents):
+            for node, sta in self.stations.items():
+                self._start_eap_peer(node, sta, pki, conf, ctrl_dir)
+
         if self.with_agents and self.plan.agents:
             pcaps = self.results / "mih"
             pcaps.mkdir(exist_ok=True)
-            for cfg in agent_configs(self.plan.agents, st.dir, pcaps):
+            (st.dir / "agents").mkdir(mode=0o700, exist_ok=True)
+            for cfg in agent_configs(self.plan.agents, st.dir, pcaps, self._agent_extras()):
                 a = AgentProcess(cfg, self.ns(cfg.node), conf / f"{cfg.node}.agent.json",
                                  self.logs / f"{cfg.node}.agent.log", st, self.verbose)
                 self.agents[cfg.node] = a
                 a.start()
+
+    def _start_eap_peer(self, node: str, sta: StationNode, pki: pkimod.Pki, conf: Path, ctrl_dir: Path) -> None:
+        """The MN's EAP peer for pre-authentication over MIH: wpa_supplicant (wired) on veth mpa1, whose
+        other end (mpa0) belongs to the MN agent; same MAC as the radio, so PMKIDs bind to the radio."""
+        st = self.state
+        assert st is not None
+        network.add_veth(self.ns(node), "mpa0", self.ns(node), "mpa1")
+        network.set_mac(self.ns(node), "mpa1", sta.mac)
+        cert, key = pki.clients[sta.plan.identity]
+        path = render_to("wpa_supplicant-wired.conf.j2", conf / f"{node}-mpa1.wpa_supplicant.conf", sup=sta.plan,
+                         ctrl_dir=ctrl_dir / node, pki=pki, client_cert=cert, client_key=key)
+        w = WpaSupplicant(f"{node}-eap-peer", self.ns(node), path, ctrl_dir / node, "mpa1",
+                          self.logs / f"{node}-mpa1.wpa_supplicant.log", st.dir, st, self.verbose, driver="wired")
+        self.eap_peers[node] = w
+        w.start()
+
+    def _agent_extras(self) -> dict[str, dict]:
+        """Role settings of each agent: daemon sockets, the information-service database, push keys."""
+        import secrets as _secrets
+
+        plan, agents = self.plan, {a.node: a for a in self.plan.agents}
+        poas = {a.node: a for a in plan.agents if a.role == "poa"}
+        pos = {a.node: a for a in plan.agents if a.role == "pos"}
+        push = {(p, q): _secrets.token_hex(32) for p in pos for q in poas if pos[p].domain == poas[q].domain}
+        is_db = []  # one entry per ESS: what Get_Information answers
+        for ssid in sorted({a.plan.ssid for a in self.aps.values()}):
+            members = [a for a in self.aps.values() if a.plan.ssid == ssid]
+            dom = plan.topology.nodes[members[0].plan.node].domain
+            dpos = next((p for p in pos.values() if p.domain == dom), None)
+            is_db.append({"ssid": ssid, "domain": dom, "akm": members[0].plan.profile.akm,
+                          "eap": [members[0].plan.profile.eap],
+                          "pos": {"mihf_id": dpos.mihf_id, "ip": str(dpos.ip)} if dpos else None,
+                          "poas": [{"node": a.plan.node, "bssid": a.bssid, "channel": a.plan.channel,
+                                    "freq": a.plan.freq, "mihf_id": agents[a.plan.node].mihf_id
+                                    if a.plan.node in agents else None,
+                                    "ip": str(agents[a.plan.node].ip) if a.plan.node in agents else None}
+                                   for a in members]})
+        extras: dict[str, dict] = {}
+        for node, a in agents.items():
+            if a.role == "poa":
+                ap = self.aps.get(node)
+                extras[node] = {"hostapd_ctrl": str(ap.hostapd.ctrl_path) if ap else None,
+                                "bssid": ap.bssid if ap else "", "llauth_port": "mla0", "is_db": is_db,
+                                "push_keys": {pos[p].mihf_id: k for (p, q), k in push.items() if q == node}}
+            elif a.role == "pos":
+                aaa = plan.aaa[0] if plan.aaa else None
+                extras[node] = {"aaa_ip": str(aaa.ip) if aaa else None, "radius_secret": plan.radius_secret,
+                                "own_ip": str(a.ip),
+                                "nas_id": f"{node}.{plan.topology.name}", "is_db": is_db,
+                                "push_keys": {poas[q].mihf_id: k for (p, q), k in push.items() if p == node},
+                                "poa_ips": {poas[q].mihf_id: str(poas[q].ip) for (p, q) in push if p == node}}
+            elif a.role == "mn" and node in self.stations:
+                sta = self.stations[node]
+                extras[node] = {"wpas_ctrl": str(sta.wpas.ctrl_path), "radio_mac": sta.mac,
+                                "wired_ctrl": str(self.wired[node].ctrl_path) if node in self.wired else None,
+                                "eap_peer_ctrl": str(self.eap_peers[node].ctrl_path) if node in self.eap_peers
+                                else None, "eap_peer_port": "mpa0",
+                                "net_ids": {s: i for i, n in enumerate(sta.plan.networks) for s in n.ssids},
+                                "identity": sta.plan.identity,
+                                "pos": {p.mihf_id: str(p.ip) for p in pos.values()}}
+        return extras
 
     def associate(self, station: str, ap: str, timeout: float = 60.0) -> float:
         """Connect `station` to `ap` (full EAP the first time); returns the duration in seconds."""
         sta, target = self.stations[station], self.aps[ap]
         wpas = sta.wpas
         assert wpas is not None
-        net_id = next(i for i, n in enumerate(sta.plan.networks) if n.ssid == target.plan.ssid)
+        net_id = sta.plan.net_id(target.plan.ssid)
         wpas.set_network(net_id, "bssid", target.bssid)
         wpas.scan([target.plan.freq])
         wpas.mark()
@@ -276,7 +352,7 @@ class Network:
 
     def stop(self) -> None:
         """Idempotent; safe on a half-built network."""
-        daemons = list(self.agents.values()) + list(self.wired.values())
+        daemons = list(self.agents.values()) + list(self.wired.values()) + list(self.eap_peers.values())
         daemons += [h for hs in self.nas.values() for h in hs]
         daemons += [s.wpas for s in self.stations.values()] + [a.hostapd for a in self.aps.values()]
         daemons += list(self.aaa.values()) + [self.tcpdump]

@@ -88,6 +88,14 @@ def rename(ns_name: str, old: str, new: str) -> None:
         h.link("set", index=idx, ifname=new)
 
 
+def set_mac(ns_name: str, ifname: str, mac: str) -> None:
+    with ns(ns_name) as h:
+        idx = _index(h, ifname)
+        h.link("set", index=idx, state="down")
+        h.link("set", index=idx, address=mac)
+        h.link("set", index=idx, state="up")
+
+
 def set_up(ns_name: str, ifname: str) -> None:
     with ns(ns_name) as h:
         h.link("set", index=_index(h, ifname), state="up")
@@ -98,9 +106,13 @@ def add_route(ns_name: str, dst: str, gateway: str) -> None:
         h.route("add", dst=dst, gateway=gateway)
 
 
-def enable_forwarding(ns_name: str) -> None:
-    """net.ipv4.ip_forward is per namespace: set it from inside (sysctl through /proc needs setns)."""
-    r = subprocess.run(["ip", "netns", "exec", ns_name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"],
+def sysctl(ns_name: str, key: str, value: str) -> None:
+    """Namespaced sysctls (ip_forward, conf.*) are set from inside: /proc/sys shows the caller's namespace."""
+    r = subprocess.run(["ip", "netns", "exec", ns_name, "sysctl", "-q", "-w", f"{key}={value}"],
                        capture_output=True, text=True)
     if r.returncode != 0:
-        raise SetupError(f"cannot enable forwarding in {ns_name}: {r.stderr.strip()}")
+        raise SetupError(f"cannot set {key} in {ns_name}: {r.stderr.strip()}")
+
+
+def enable_forwarding(ns_name: str) -> None:
+    sysctl(ns_name, "net.ipv4.ip_forward", "1")

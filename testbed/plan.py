@@ -81,12 +81,21 @@ class ApPlan:
     own_ip: ipaddress.IPv4Address
     aaa_ip: ipaddress.IPv4Address
     nas_id: str
+    # IEEE 802.11r, shared by the APs of one ESS and drawn per run (set in make_plan)
+    mobility_domain: str = ""  # 4 hex digits
+    ft_key: str = ""  # R0KH/R1KH key, 256 bits hex
 
 
 @dataclass
 class StaNetwork:
-    """One network block of a station: an SSID it may use, with that ESS's EAP method."""
-    ssid: str
+    """One network block of a station: the ESSs it covers with one set of credentials.
+
+    ESSs sharing a security profile share one block without an SSID (it matches any SSID; the testbed
+    always pins the BSSID): wpa_supplicant keys its PMKSA cache by network block, so a PMKSA made by
+    pre-authentication while associated to one ESS is then usable at the AP of another.
+    """
+    ssid: str | None  # None: wildcard block for all of `ssids`
+    ssids: list[str]
     profile: SecurityProfile
     scan_freqs: list[int]
 
@@ -103,6 +112,9 @@ class StaPlan:
     scan_freqs: list[int]
     networks: list[StaNetwork] = field(default_factory=list)
     serving: str | None = None  # AP node to associate with at bring-up
+
+    def net_id(self, ssid: str) -> int:
+        return next(i for i, n in enumerate(self.networks) if ssid in n.ssids)
 
 
 @dataclass
@@ -190,6 +202,11 @@ def make_plan(topo: Topology) -> Plan:
         plan.aps.append(ApPlan(name, w.name, w.ssid, w.channel, freq, "g" if w.channel <= 14 else "a", prof,
                                bridge="br0", own_ip=ip.ip, aaa_ip=aaa_ip, nas_id=f"{name}.{topo.name}"))
         ap_freqs.setdefault(w.ssid, []).append(freq)
+    for ssid in ap_freqs:  # one FT mobility domain and R0KH/R1KH key per ESS, never in a topology file
+        md, ft_key = secrets.token_hex(2), secrets.token_hex(32)
+        for a in plan.aps:
+            if a.ssid == ssid:
+                a.mobility_domain, a.ft_key = md, ft_key
 
     ssids = sorted(ap_freqs)
     for name, sta in topo.of_role(Station).items():
@@ -197,10 +214,17 @@ def make_plan(topo: Topology) -> Plan:
             prof = topo.security[w.security]
             first = plan.ap(sta.serving).ssid if sta.serving else \
                 next((a.ssid for a in plan.aps if a.profile == prof), ssids[0])
-            # one network block per ESS, the first one first: the station may roam into any of them
+            # one network block per set of credentials, the serving ESS's first
             order = [first] + [s for s in ssids if s != first]
-            nets = [StaNetwork(s, next(a.profile for a in plan.aps if a.ssid == s), sorted(set(ap_freqs[s])))
-                    for s in order]
+            nets: list[StaNetwork] = []
+            for s in order:
+                prof_s = next(a.profile for a in plan.aps if a.ssid == s)
+                same = next((n for n in nets if n.profile == prof_s), None)
+                if same is None:
+                    nets.append(StaNetwork(s, [s], prof_s, sorted(set(ap_freqs[s]))))
+                else:
+                    same.ssid, same.ssids = None, same.ssids + [s]
+                    same.scan_freqs = sorted(set(same.scan_freqs) | set(ap_freqs[s]))
             plan.stations.append(StaPlan(name, w.name, first, nets[0].profile, w.identity,
                                          secrets.token_urlsafe(12), w.ip, nets[0].scan_freqs, nets, sta.serving))
 
@@ -221,6 +245,8 @@ def make_plan(topo: Topology) -> Plan:
     for name in aaa_nodes:
         clients = [(a.node, str(a.own_ip)) for a in plan.aps if a.profile.aaa == name]
         clients += [(n.node, str(n.own_ip)) for n in plan.nas if n.profile.aaa == name]
+        # points of service relay pre-authentication EAP to the AAA server: they are RADIUS clients too
+        clients += [(p, str(plan.node_ip(p).ip)) for p in topo.of_role(PointOfService) if plan.node_ip(p)]
         users = [s for s in plan.stations if s.profile.aaa == name]
         users += [s for s in plan.wired_supplicants if s.profile.aaa == name]
         plan.aaa.append(AaaPlan(name, plan.node_ip(name).ip, clients, users))

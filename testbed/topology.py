@@ -23,10 +23,14 @@ class _Model(BaseModel):
 
 
 class SecurityProfile(_Model):
-    akm: Literal["WPA-EAP"] = "WPA-EAP"
+    akm: Literal["WPA-EAP", "FT-EAP"] = "WPA-EAP"
     eap: Literal["TLS", "PEAP"] = "TLS"
     aaa: str = Field(description="name of the AAA node that authenticates this profile")
     rsn_preauth: bool = False
+    # IEEE 802.11r: APs offer FT-EAP (besides `akm`) in one mobility domain per ESS; stations may use it.
+    ft: bool = False
+    ft_over_ds: bool = Field(False, description="FT also over the DS (FT Action frames via the serving AP)")
+    okc: bool = Field(False, description="opportunistic key caching (hostapd okc=1, proactive_key_caching=1)")
 
 
 class ApWireless(_Model):

@@ -70,6 +70,18 @@ def kvm_usable(kernel: Path) -> bool:
     return ok
 
 
+def _matplotlib_cache() -> Path | None:
+    """Build matplotlib's font cache on the host once: building it in the TCG guest takes minutes."""
+    d = CACHE / "matplotlib"
+    if not list(d.glob("fontlist-*.json")):
+        d.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env={**_env(), "MPLCONFIGDIR": str(d)},
+                           capture_output=True)
+        if r.returncode != 0:
+            return None
+    return d
+
+
 def run(argv: list[str], rwdirs: list[Path], timeout: float = 1800, memory: str = "2G", cpus: int = 2,
         env: dict[str, str] | None = None) -> int:
     """Run `argv` in the guest (cwd = the repository), streaming its output; return its exit status."""
@@ -78,8 +90,12 @@ def run(argv: list[str], rwdirs: list[Path], timeout: float = 1800, memory: str 
     accel = [] if kvm_usable(kernel) else ["--disable-kvm"]
     passed = {k: v for k, v in os.environ.items() if k.startswith("MIHSEC_") and k != "MIHSEC_KERNEL"}
     guest_env = {**passed, "PYTHONDONTWRITEBYTECODE": "1", "MIHSEC_IN_VM": "1", "PYTHONUNBUFFERED": "1",
+                 "MPLCONFIGDIR": "/tmp/mihsec-mpl",  # the guest's home is read-only
+                 "PATH": f"{Path(sys.executable).parent}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                  **(env or {})}
-    guest_cmd = " ".join([f"cd {shlex.quote(str(REPO_ROOT))} &&", "env",
+    mpl = _matplotlib_cache()
+    seed_mpl = f"mkdir -p /tmp/mihsec-mpl && cp -r {shlex.quote(str(mpl))}/. /tmp/mihsec-mpl/ 2>/dev/null;" if mpl else ""
+    guest_cmd = " ".join([seed_mpl, f"cd {shlex.quote(str(REPO_ROOT))} &&", "env",
                           *[f"{k}={shlex.quote(v)}" for k, v in guest_env.items()], shlex.join(argv)])
     cmd = vng + accel + ["--run", str(kernel), "--memory", memory, "--cpus", str(cpus)]
     for d in rwdirs:

@@ -1,6 +1,8 @@
 """One measured handover: the unit every campaign produces and every statistic consumes."""
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
 
 # Phases of a handover, in order. A phase a scheme skips (no EAP with PMKSA caching, no 4-way with FT)
@@ -26,3 +28,54 @@ class HandoverRecord:
     ok: bool = True
     error: str = ""
     disagreements: list[str] = field(default_factory=list)  # phases whose two clocks differ by > 5 %
+    # --- added by the campaign harness ---
+    status: str = "measured"  # measured | failed | unsupported
+    warmup: bool = False  # a warm-up handover: kept in the files, left out of the statistics
+    network: str = ""  # the network variant (directory with its pcap and logs) the handover ran in
+    station: str = ""
+    key_mgmt: str = ""  # the station's AKM: WPA-EAP or FT-EAP
+    t_cmd: float | None = None  # wall time of the handover command (to find it in the pcap and logs)
+    key_msgs: list[int] = field(default_factory=list)  # 4-way handshake messages on the air, in order
+    auth_alg: int | None = None  # 802.11 authentication algorithm used (0 open system, 2 FT)
+    ft_over_ds: bool = False  # started with an FT Action frame to the serving AP
+    assoc_attempts: int | None = None  # (re)association requests sent (retransmissions show here)
+    aaa_accepts: int | None = None  # Access-Accepts FreeRADIUS sent during the handover
+    prep_ms: float | None = None  # the scheme's own signalling before the trigger (e.g. RSN pre-auth)
+    probe_sent: int | None = None
+    probe_max_send_gap_ms: float | None = None  # the sender's longest pause (not the network's doing)
+    notes: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "HandoverRecord":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def to_first_data_ms(self) -> float | None:
+        """Command to the first probe packet after CTRL-EVENT-CONNECTED (daemon clock + receiver)."""
+        fd = self.phases_events.get("first_data")
+        return None if self.total_ms is None or fd is None else round(self.total_ms + fd, 3)
+
+
+CSV_BASE = ["campaign", "network", "scheme", "trial", "warmup", "status", "error", "source_ap", "target_ap",
+            "station", "key_mgmt", "total_ms", "interruption_ms", "lost_packets", "probe_sent", "eap_on_air",
+            "key_msgs", "auth_alg", "ft_over_ds", "assoc_attempts", "aaa_accepts", "prep_ms",
+            "probe_max_send_gap_ms", "disagreements", "t_cmd", "notes"]
+
+
+def csv_columns(param_names: list[str]) -> list[str]:
+    cols = CSV_BASE[:4] + param_names + CSV_BASE[4:]
+    return cols + [f"ev_{p}_ms" for p in PHASES] + [f"pcap_{p}_ms" for p in PHASES]
+
+
+def csv_row(r: HandoverRecord, param_names: list[str]) -> dict[str, object]:
+    row: dict[str, object] = {k: getattr(r, k) for k in CSV_BASE}
+    row.update({k: r.params.get(k, "") for k in param_names})
+    row["key_msgs"] = " ".join(map(str, r.key_msgs))
+    row["disagreements"] = "; ".join(r.disagreements)
+    for p in PHASES:
+        row[f"ev_{p}_ms"] = r.phases_events.get(p)
+        row[f"pcap_{p}_ms"] = r.phases_pcap.get(p)
+    return {k: ("" if v is None else v) for k, v in row.items()}

@@ -1,0 +1,73 @@
+"""Mode "eap_over_mih": the MN agent carries EAP between a real EAP peer and the target's PoS in MIH
+Pro_Auth messages.
+
+The EAP peer is a second wpa_supplicant of the MN (driver wired, on veth mpa1 with the radio's MAC
+address): asked to PREAUTH the target BSSID, it sends EAPOL (0x88C7) to the agent's end of the veth,
+where an EAPOL relay unwraps the EAP packets. On success that wpa_supplicant derives the PMK from its
+MSK and caches a PMKSA; the agent copies it into the radio's wpa_supplicant (PMKSA_ADD): the local
+command that turns the media-independent key into the media-specific one.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from node_agents.eapol import ETH_P_PREAUTH, EapolRelay, EapolSession
+from node_agents.mih import Message, MihError
+from node_agents.mih.compound import Alt
+from testbed.daemons.ctrl import CtrlSocket, EventMonitor
+
+if TYPE_CHECKING:
+    from node_agents.roles.mn import MnRole
+
+
+async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
+    target, ssid = req["target"], req["ssid"]
+    pos_id, pos_ip = req["pos"], req["pos_ip"]
+    timeout = float(req.get("timeout", 60))
+    mac = role.radio_mac
+    stats = {"pro_auth": 0}
+
+    async def handler(sess: EapolSession, eap: bytes) -> bytes | None:
+        stats["pro_auth"] += 1
+        msg = Message.of("Pro_Auth.request", dst=pos_id, mn_mihf_id=role.cfg.mihf_id, mn_link_addr=Alt("mac", mac),
+                         poa=Alt("mac", target), eap_payload=eap)
+        rsp = await role.agent.mihf.request((pos_ip, role.cfg.port), msg)  # MihError -> relay sends Failure
+        return rsp.fields.get("eap_payload")
+
+    done = asyncio.Event()
+    result: dict = {}
+
+    def on_done(sess: EapolSession) -> None:
+        result["outcome"], result["error"] = sess.outcome, repr(sess.error) if sess.error else ""
+        done.set()
+
+    relay = EapolRelay(role.extra["eap_peer_port"], handler, ethertypes=(ETH_P_PREAUTH,), targets=[target],
+                       on_done=on_done)
+    relay.start()
+    mon = EventMonitor(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)")
+    try:
+        t0 = time.monotonic()
+        with CtrlSocket(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)") as c:
+            if c.request(f"PREAUTH {target}").strip() != "OK":
+                return {"ok": False, "error": "PREAUTH refused by the EAP peer"}
+        ev = await asyncio.to_thread(mon.wait_event, [f"RSN: pre-authentication with {target}"], timeout)
+        took = round((time.monotonic() - t0) * 1000, 1)
+        await asyncio.wait_for(done.wait(), 5)
+    except (MihError, TimeoutError, asyncio.TimeoutError) as e:
+        return {"ok": False, "error": f"{type(e).__name__}: {e}", "pro_auth": stats["pro_auth"]}
+    finally:
+        mon.close()
+        relay.close()
+    if "completed successfully" not in ev.text:
+        return {"ok": False, "error": result.get("error") or ev.text, "duration_ms": took,
+                "pro_auth": stats["pro_auth"]}
+    with CtrlSocket(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)") as c:
+        entry = next((e for e in (l.split() for l in c.request("PMKSA_GET 0").splitlines()) if e and e[0] == target),
+                     None)
+    if entry is None:
+        return {"ok": False, "error": "EAP succeeded but the peer cached no PMKSA"}
+    out = await asyncio.to_thread(role._install, entry, ssid, True, -1)
+    out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"])
+    return out

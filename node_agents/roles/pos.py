@@ -1,0 +1,99 @@
+"""PoS agent (a domain's point of service / target authenticator): relays proactive-authentication EAP
+(MIH Pro_Auth) to the AAA server over RADIUS and, on Access-Accept, pushes the PMK to the target PoA
+agent (Push_Key, AES key wrap + HMAC, replay counter). The MN gets EAP-Success only once the PoA has
+confirmed the install, so an MN never holds a key its target does not."""
+from __future__ import annotations
+
+import logging
+
+from node_agents.keys import AKM_8021X, PushKeys, PushSender, pmk_from_msk, response_tag
+from node_agents.mih import Incoming, Message, MihError
+from node_agents.mih.compound import Alt
+from node_agents.radius_relay import RadiusConfig, RadiusEapSession, RadiusError
+from node_agents.roles import Role
+
+log = logging.getLogger("mihsec.agent.pos")
+
+
+def _failure(eap_req: bytes) -> bytes:
+    ident = eap_req[1] if len(eap_req) > 1 else 0
+    return bytes([4, ident, 0, 4])  # EAP-Failure
+
+
+class PosRole(Role):
+    async def start(self) -> None:
+        x = self.extra
+        self.radius = RadiusConfig(server=x["aaa_ip"], secret=x["radius_secret"].encode(), nas_identifier=x["nas_id"],
+                                   nas_ip=x.get("own_ip") or "0.0.0.0") if x.get("aaa_ip") else None
+        self.senders = {poa: PushSender(PushKeys.derive(bytes.fromhex(k))) for poa, k in x.get("push_keys", {}).items()}
+        self.poa_ips: dict[str, str] = x.get("poa_ips", {})
+        # BSSID -> PoA MIHF ID, for the PoAs of this domain
+        self.poa_by_bssid = {p["bssid"]: p["mihf_id"] for net in x.get("is_db", []) for p in net["poas"]
+                             if p.get("mihf_id") in self.senders}
+        self.sessions: dict[tuple[str, str], RadiusEapSession] = {}
+        self.stats = {"pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0}
+
+    async def on_mih(self, inc: Incoming) -> Message | None | bool:
+        if inc.msg.name != "Pro_Auth.request":
+            return False
+        self.stats["pro_auth"] += 1
+        f = inc.msg.fields
+        mn_mac, poa_mac, eap = f["mn_link_addr"].value, f["poa"].value, f["eap_payload"]
+        key = (mn_mac, poa_mac)
+
+        def answer(status: str, eap_out: bytes) -> Message:
+            return Message.of("Pro_Auth.response", dst=inc.msg.src, status=status, eap_payload=eap_out,
+                              mn_mihf_id=f.get("mn_mihf_id", inc.msg.src), poa=f["poa"])
+
+        if self.radius is None or poa_mac not in self.poa_by_bssid:
+            log.warning("Pro_Auth for %s: not an authenticator of this domain", poa_mac)
+            return answer("rejected", _failure(eap))
+        if eap[:1] == b"\x02" and len(eap) > 4 and eap[4] == 1:  # a new Response/Identity: a new conversation
+            old = self.sessions.pop(key, None)
+            if old:
+                old.close()
+        sess = self.sessions.get(key)
+        if sess is None:
+            sess = self.sessions[key] = RadiusEapSession(self.radius, mn_mac, called_station=poa_mac)
+        try:
+            reply = await sess.relay(eap)
+        except RadiusError as e:
+            log.warning("AAA server unreachable for %s: %s", mn_mac, e)
+            self.sessions.pop(key, None)
+            return answer("unspecified_failure", _failure(eap))
+        if reply.accepted is None:
+            return answer("success", reply.eap)
+        self.sessions.pop(key, None)
+        sess.close()
+        if not reply.accepted:
+            self.stats["rejects"] += 1
+            return answer("rejected", reply.eap)
+        self.stats["accepts"] += 1
+        if not await self._push(reply.msk, mn_mac, poa_mac):
+            return answer("unspecified_failure", _failure(eap))  # never let the MN install a key the PoA lacks
+        return answer("success", reply.eap)
+
+    async def _push(self, msk: bytes, mn: str, poa: str) -> bool:
+        poa_id = self.poa_by_bssid[poa]
+        p = self.senders[poa_id].push(pmk_from_msk(msk), mn, poa, akm_suite=AKM_8021X)
+        msg = Message.of("Push_Key.request", dst=poa_id, mn_link_addr=Alt("mac", mn), poa=Alt("mac", poa),
+                         key_name=p.key_name, wrapped_key=p.wrapped_key, key_lifetime=p.key_lifetime,
+                         akm_suite=p.akm_suite, replay_counter=p.replay_counter, integrity_tag=p.integrity_tag)
+        try:
+            rsp = await self.agent.mihf.request((self.poa_ips[poa_id], self.cfg.port), msg)
+        except MihError as e:
+            log.warning("key push to %s failed: %s", poa_id, e)
+            self.stats["push_failures"] += 1
+            return False
+        keys = self.senders[poa_id].keys
+        ok = rsp.fields.get("status") == "success" and rsp.fields.get("key_name") == p.key_name and \
+            rsp.fields.get("integrity_tag") == response_tag(keys, 0, p.key_name, p.replay_counter)
+        self.stats["pushes" if ok else "push_failures"] += 1
+        if not ok:
+            log.warning("key push to %s not confirmed (status %s)", poa_id, rsp.fields.get("status"))
+        return ok
+
+    async def command(self, req: dict) -> dict | None:
+        if req.get("cmd") == "stats":
+            return {"ok": True, **self.stats}
+        return None

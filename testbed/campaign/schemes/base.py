@@ -1,0 +1,237 @@
+"""What a handover scheme is to the harness, and the bench it works on.
+
+The harness runs every trial the same way:
+
+    src = bench.ensure(scheme.key_mgmt, scheme.proactive_key_caching)   # untimed: serving AP, right AKM
+    dst = bench.other(src)
+    prep_ms = scheme.prepare(bench, src, dst)   # untimed: caches, pre-authentication, key pushes ...
+    ... probe stream starts, impairments are on ...
+    t_cmd = scheme.trigger(bench, src, dst)     # the handover decision: the measured interval starts here
+    ... wait for CTRL-EVENT-CONNECTED to dst, for data to resume; extract the phases ...
+    problem = scheme.check(extraction)          # did the handover do what the scheme claims?
+
+A scheme says which network it needs (`profile`: SecurityProfile fields on every AP and station, as
+deltas from BASE_PROFILE; `agents`: the MIH agents), which AKM the station uses, and what must (not)
+be seen on the air. Schemes with the same needs share one running network, interleaved.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import time
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from testbed.campaign.phases import Extraction
+from testbed.errors import DaemonError, MihsecError
+from testbed.net import ApNode, Network, StationNode
+
+# Settings every measured network has unless a scheme needs otherwise: the APs offer FT-EAP (over the
+# air and over the DS) and OKC besides WPA-EAP, so one running network serves most schemes; a station
+# only uses FT or OKC when a scheme sets its AKM / proactive_key_caching. RSN pre-authentication stays off:
+# with it, a station pre-authenticates on its own after every scan, which would turn "full EAP" trials
+# into cached ones.
+BASE_PROFILE: dict[str, object] = {"eap": "TLS", "ft": True, "ft_over_ds": True, "okc": True, "rsn_preauth": False}
+
+
+class SchemeError(MihsecError):
+    """A scheme could not set up or complete its handover: the trial is recorded as failed."""
+
+
+class Scheme:
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # for tables and plots
+    description: ClassVar[str] = ""  # one sentence for report.md
+    profile: ClassVar[dict[str, object]] = {}  # deltas from BASE_PROFILE this scheme's network needs
+    agents: ClassVar[bool] = False  # the network must run the MIH agents
+    key_mgmt: ClassVar[str] = "WPA-EAP"  # the station's AKM
+    proactive_key_caching: ClassVar[bool] = False
+    command: ClassVar[str] = "ROAM"  # the wpa_supplicant command that performs the handover
+    expect_eap: ClassVar[bool | None] = None  # EAP must (True) / must not (False) run in the handover
+    expect_4way: ClassVar[bool | None] = None  # the 4-way handshake must (True) / must not (False) run
+
+    @property
+    def ft(self) -> bool:
+        return self.key_mgmt.startswith("FT-")
+
+    def network_key(self) -> tuple:
+        return tuple(sorted({**BASE_PROFILE, **self.profile}.items())) + (("agents", self.agents),)
+
+    def unsupported(self, bench: "Bench") -> str | None:
+        """Why this scheme cannot run on this bench (asked once per network), or None."""
+        return None
+
+    def prepare(self, bench: "Bench", src: ApNode, dst: ApNode) -> float | None:
+        """Untimed set-up before the trigger; returns the duration (ms) of the scheme's own signalling
+        done here, if any (e.g. a pre-authentication), for the record."""
+        bench.scan(dst)
+        return None
+
+    def trigger(self, bench: "Bench", src: ApNode, dst: ApNode) -> float:
+        """Start the handover; return the wall time of the decision (the measured interval starts here)."""
+        t = time.time()
+        reply = bench.wpas.request(f"{self.command} {dst.bssid}").strip()
+        if reply != "OK":
+            raise SchemeError(f"{self.command} answered {reply!r}")
+        return t
+
+    def check(self, bench: "Bench", src: ApNode, dst: ApNode, ex: Extraction) -> str | None:
+        """What the air and the daemons saw must be this scheme; returns the problem, or None."""
+        eap_ran = bool(ex.eap_on_air) or ex.events.get("eap") is not None
+        if self.expect_eap is True and not eap_ran:
+            return "no EAP exchange: expected a full EAP authentication"
+        if self.expect_eap is False and eap_ran:
+            return f"EAP ran ({ex.eap_on_air} EAP frames on the air): the cached/pre-established key was not used"
+        four_way = 4 in ex.key_msgs
+        if self.expect_4way is True and not four_way:
+            return f"no complete 4-way handshake on the air (EAPOL-Key messages {ex.key_msgs})"
+        if self.expect_4way is False and ex.key_msgs:
+            return f"EAPOL-Key messages {ex.key_msgs} on the air: expected none"
+        return None
+
+
+def pmkid(pmk: bytes, aa: str, spa: str) -> str:
+    """IEEE 802.11 PMKID = HMAC-SHA1-128(PMK, "PMK Name" || AA || SPA)."""
+    mac = lambda s: bytes.fromhex(s.replace(":", ""))  # noqa: E731
+    return hmac.new(pmk, b"PMK Name" + mac(aa) + mac(spa), hashlib.sha1).hexdigest()[:32]
+
+
+@dataclass
+class Bench:
+    """One running network as the schemes see it: the mobile station, the two APs of its ESS."""
+    net: Network
+    station: str
+    rng: random.Random = field(default_factory=random.Random)
+    timeout: float = 30.0
+    dirty: bool = True  # the station's state is unknown: the next ensure() reconnects from scratch
+    _conf: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.sta: StationNode = self.net.stations[self.station]
+        ssid = self.sta.plan.ssid
+        self.aps: list[ApNode] = [a for a in self.net.aps.values() if a.plan.ssid == ssid]
+        if len(self.aps) < 2:
+            raise MihsecError(f"a handover campaign needs two APs with SSID {ssid!r}, the topology has "
+                              f"{len(self.aps)}")
+        self.aps = self.aps[:2]
+        nets = getattr(self.sta.plan, "networks", None) or []
+        self.net_id = next((i for i, n in enumerate(nets) if n.ssid == ssid), 0)
+
+    @property
+    def wpas(self):
+        assert self.sta.wpas is not None
+        return self.sta.wpas
+
+    def other(self, ap: ApNode) -> ApNode:
+        return self.aps[1] if ap is self.aps[0] else self.aps[0]
+
+    def by_bssid(self, bssid: str | None) -> ApNode | None:
+        return next((a for a in self.aps if a.bssid == bssid), None)
+
+    def serving(self) -> ApNode | None:
+        st = self.wpas.status()
+        return self.by_bssid(st.get("bssid")) if st.get("wpa_state") == "COMPLETED" else None
+
+    # --- station configuration and (re)connection: all untimed -----------------------------------
+
+    def _set(self, name: str, value: str) -> bool:
+        if self._conf.get(name) == value:
+            return False
+        self.wpas.set_network(self.net_id, name, value)
+        self._conf[name] = value
+        return True
+
+    def ensure(self, key_mgmt: str, proactive_key_caching: bool = False) -> ApNode:
+        """Connected to one of the APs with this AKM; reconnects (full EAP, all caches flushed) when the
+        AKM changes or the state is unknown. Returns the serving AP."""
+        changed = self._set("key_mgmt", key_mgmt)
+        self._set("proactive_key_caching", "1" if proactive_key_caching else "0")  # read at association
+        cur = None if (changed or self.dirty) else self.serving()
+        if cur is None:
+            cur = self.reset()
+        return cur
+
+    def reset(self, to: ApNode | None = None) -> ApNode:
+        """Disconnect, flush every PMKSA cache (station and APs), connect afresh with full EAP."""
+        self.disconnect()
+        self.wpas.ok("PMKSA_FLUSH")  # only while disconnected: flushing the current PMKSA deauthenticates
+        for ap in self.aps:
+            self.flush_ap(ap)
+        ap = to or self.rng.choice(self.aps)
+        self.connect(ap)
+        self.dirty = False
+        return ap
+
+    def disconnect(self) -> None:
+        state = self.wpas.status().get("wpa_state")
+        self.wpas.mark()
+        self.wpas.ok("DISCONNECT")
+        if state not in ("DISCONNECTED", "INACTIVE", "INTERFACE_DISABLED", None):
+            try:
+                self.wpas.wait_event(["CTRL-EVENT-DISCONNECTED"], 5)
+            except DaemonError:
+                pass
+
+    def connect(self, ap: ApNode) -> None:
+        self.wpas.set_network(self.net_id, "bssid", ap.bssid)
+        try:
+            self.scan(ap)
+            self.wpas.mark()
+            self.wpas.ok(f"SELECT_NETWORK {self.net_id}")
+            self._wait_connected(ap, "connect")
+        finally:
+            self.wpas.set_network(self.net_id, "bssid", "any")
+
+    def flush_ap(self, ap: ApNode) -> None:
+        assert ap.hostapd is not None
+        ap.hostapd.ok("PMKSA_FLUSH")
+
+    def scan(self, ap: ApNode) -> None:
+        """Scan the target's channel only: ROAM needs a fresh BSS entry; a full scan takes seconds."""
+        for _ in range(3):
+            ev = self.wpas.scan([ap.plan.freq], timeout=self.timeout)
+            if ev.name == "CTRL-EVENT-SCAN-RESULTS" and self.wpas.bss(ap.bssid).get("bssid") == ap.bssid:
+                return
+            time.sleep(0.1)
+        raise SchemeError(f"{ap.plan.node} ({ap.bssid}) not found by a scan of {ap.plan.freq} MHz")
+
+    def roam(self, ap: ApNode, command: str = "ROAM") -> None:
+        """An untimed handover (to set up caches)."""
+        self.scan(ap)
+        self.wpas.mark()
+        reply = self.wpas.request(f"{command} {ap.bssid}").strip()
+        if reply != "OK":
+            raise SchemeError(f"{command} {ap.plan.node} answered {reply!r}")
+        self._wait_connected(ap, command)
+
+    def _wait_connected(self, ap: ApNode, what: str) -> None:
+        self.wpas.wait_event(["CTRL-EVENT-CONNECTED"], self.timeout)
+        st = self.wpas.status()
+        if st.get("bssid") != ap.bssid or st.get("wpa_state") != "COMPLETED":
+            self.dirty = True
+            raise SchemeError(f"{what}: expected COMPLETED with {ap.plan.node}, got {st.get('wpa_state')} with "
+                              f"{st.get('bssid')}")
+
+    # --- PMKSA caches ------------------------------------------------------------------------------
+
+    def sta_pmkid(self, ap: ApNode) -> str | None:
+        """The PMKID the station holds for `ap` (None: no entry)."""
+        for line in self.wpas.pmksa():
+            f = line.split()
+            if len(f) >= 3 and f[1] == ap.bssid:
+                return f[2]
+        return None
+
+    def ap_pmkid(self, ap: ApNode) -> str | None:
+        """The PMKID `ap` holds for the station."""
+        assert ap.hostapd is not None
+        for line in ap.hostapd.pmksa():
+            f = line.split()
+            if len(f) >= 3 and f[1] == self.sta.mac:
+                return f[2]
+        return None
+
+    def cached_both_sides(self, ap: ApNode) -> bool:
+        s = self.sta_pmkid(ap)
+        return s is not None and s == self.ap_pmkid(ap)
