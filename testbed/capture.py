@@ -14,10 +14,12 @@ from testbed.state import RunState
 class Tcpdump(Daemon):
     exe = "tcpdump"
 
-    def __init__(self, name: str, netns: str | None, iface: str, pcap: Path, log: Path, state: RunState | None):
+    def __init__(self, name: str, netns: str | None, iface: str, pcap: Path, log: Path, state: RunState | None,
+                 bpf: str = ""):
         # --immediate-mode: no 1 s kernel buffer timeout, so the last frames of a run are not lost;
         # -U: write each packet at once, so a killed run still leaves a readable pcap.
         argv = ["tcpdump", "-i", iface, "-s", "0", "--immediate-mode", "-U", "-n", "-w", str(pcap)]
+        argv += bpf.split() if bpf else []
         super().__init__(name, netns, argv, log, state)
         self.pcap = pcap
 

@@ -1,4 +1,8 @@
-"""Link impairments with tc inside a namespace (pyroute2): netem for delay/jitter/loss, tbf for rate."""
+"""Link impairments with tc netem inside a namespace (pyroute2): delay, jitter, loss, rate.
+
+Egress only: impair both ends of a link for both directions. One root qdisc per interface, replaced
+in place, so changing an impairment between two measurements never leaves an old one behind.
+"""
 from __future__ import annotations
 
 from pyroute2 import NetNS
@@ -7,33 +11,56 @@ from pyroute2.netlink.exceptions import NetlinkError
 from testbed.errors import SetupError
 
 
+def _index(ns: NetNS, netns: str, ifname: str) -> int:
+    found = ns.link_lookup(ifname=ifname)
+    if not found:
+        raise SetupError(f"cannot impair {ifname} in {netns}: no such interface")
+    return found[0]
+
+
 def set_netem(netns: str, ifname: str, delay_ms: float = 0, jitter_ms: float = 0, loss_pct: float = 0,
               rate_mbit: float | None = None) -> None:
-    """Replace the root qdisc of `ifname` (egress only: impair both ends for both directions)."""
-    clear(netns, ifname)
+    """Make `ifname`'s egress delay, jitter, drop and/or rate-limit packets (all zero: clear)."""
     if not (delay_ms or jitter_ms or loss_pct or rate_mbit):
+        clear(netns, ifname)
         return
+    kw: dict = {"delay": int(delay_ms * 1000), "jitter": int(jitter_ms * 1000), "loss": loss_pct, "limit": 10000}
+    if rate_mbit:
+        kw["rate"] = f"{rate_mbit}mbit"
     with NetNS(netns) as ns:
-        found = ns.link_lookup(ifname=ifname)
-        if not found:
-            raise SetupError(f"cannot impair {ifname} in {netns}: no such interface")
-        idx = found[0]
+        idx = _index(ns, netns, ifname)
         try:
-            ns.tc("replace", "netem", index=idx, handle="1:", delay=int(delay_ms * 1000), jitter=int(jitter_ms * 1000),
-                  loss=loss_pct, limit=10000)
-            if rate_mbit:
-                ns.tc("add", "tbf", index=idx, parent="1:", handle="2:", rate=f"{rate_mbit}mbit", burst=32 * 1024,
-                      latency=50 * 1000)
+            ns.tc("replace", "netem", index=idx, root=True, handle="1:", **kw)
         except NetlinkError as e:
-            raise SetupError(f"tc on {ifname} in {netns} failed: {e} (kernel without sch_netem/sch_tbf?)") from e
+            raise SetupError(f"tc netem on {ifname} in {netns} failed: {e} (kernel without sch_netem?)") from e
 
 
 def clear(netns: str, ifname: str) -> None:
+    """Back to the interface's default qdisc; nothing to clear is fine."""
     with NetNS(netns) as ns:
         found = ns.link_lookup(ifname=ifname)
         if not found:
             return
         try:
-            ns.tc("del", index=found[0], handle="1:")
+            ns.tc("del", index=found[0], root=True)
         except NetlinkError:
-            pass  # no qdisc of ours: nothing to clear
+            pass  # the default qdisc: nothing of ours there
+
+
+def show(netns: str, ifname: str) -> list[dict]:
+    """The root qdisc of `ifname`: [{"kind": "netem", "delay_ms": ..., "loss_pct": ...}] (for checks)."""
+    from pyroute2.netlink.rtnl.tcmsg.common import tick_in_usec
+
+    with NetNS(netns) as ns:
+        idx = _index(ns, netns, ifname)
+        out = []
+        for q in ns.get_qdiscs(index=idx):
+            if q.get("parent") != 0xFFFFFFFF:
+                continue
+            item = {"kind": q.get_attr("TCA_KIND")}
+            opts = q.get_attr("TCA_OPTIONS")
+            if item["kind"] == "netem" and opts is not None:
+                item["delay_ms"] = round(opts.get("delay", 0) / tick_in_usec / 1000, 3)
+                item["loss_pct"] = round(opts.get("loss", 0) * 100 / (2**32 - 1), 3)
+            out.append(item)
+        return out

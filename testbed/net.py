@@ -67,6 +67,7 @@ class Network:
     stations: dict[str, StationNode] = field(default_factory=dict)
     aaa: dict[str, FreeRadius] = field(default_factory=dict)
     tcpdump: Tcpdump | None = None
+    switch_captures: list[Tcpdump] = field(default_factory=list)
     nas: dict[str, list[Hostapd]] = field(default_factory=dict)  # node -> one hostapd per wired port
     wired: dict[str, WpaSupplicant] = field(default_factory=dict)  # station -> its wired 802.1X supplicant
     eap_peers: dict[str, WpaSupplicant] = field(default_factory=dict)  # station -> EAP peer for MIH pre-auth
@@ -99,6 +100,9 @@ class Network:
         try:
             self._build_links()
             self._build_radios()
+            for sup in self.plan.wired_supplicants:  # one station address on every medium: PMKSAs are keyed
+                if sup.node in self.stations:      # by it (before routes: a link going down drops them)
+                    network.set_mac(self.ns(sup.node), sup.ifname, self.stations[sup.node].mac)
             self._add_routes()
             self.timings["network"] = time.monotonic() - t0
             t1 = time.monotonic()
@@ -145,7 +149,8 @@ class Network:
             if role == "router":
                 network.enable_forwarding(self.ns(node))
             if role == "station":  # multi-homed MN: a subnet on a radio not yet associated must not attract replies
-                network.sysctl(self.ns(node), "net.ipv4.conf.all.ignore_routes_with_linkdown", "1")
+                for conf in ("all", "default"):
+                    network.sysctl(self.ns(node), f"net.ipv4.conf.{conf}.ignore_routes_with_linkdown", "1")
         impaired: set[tuple[str, str]] = set()
         for w in self.plan.wired:  # impairments on both ends, so both directions see them
             lk = w.link
@@ -177,6 +182,7 @@ class Network:
             else:
                 assert isinstance(p, StaPlan)
                 network.set_up(self.ns(node), ifname)
+                network.sysctl(self.ns(node), f"net.ipv4.conf.{ifname}.ignore_routes_with_linkdown", "1")
                 if p.ip:
                     network.add_address(self.ns(node), ifname, p.ip)
                 self.stations[node] = StationNode(p, self.ns(node), radio)
@@ -199,6 +205,12 @@ class Network:
                     self.tcpdump = Tcpdump("tcpdump hwsim0", None, "hwsim0", self.pcap, self.logs / "tcpdump.log",
                                            st)
                     self.tcpdump.start()
+
+            for sw in self.plan.topology.switches:  # the DS: MIH and pre-authentication frames between domains
+                t = Tcpdump(f"tcpdump {sw}", self.ns(SWITCH_NS), sw, self.results / f"{sw}.pcap",
+                            self.logs / f"tcpdump-{sw}.log", st, bpf="udp port 4551 or ether proto 0x88c7")
+                self.switch_captures.append(t)
+                t.start()
 
         for a in self.plan.aaa:
             rad = FreeRadius(f"freeradius {a.node}", conf / a.node, netns=self.ns(a.node), verbose=self.verbose,
@@ -241,8 +253,6 @@ class Network:
                 h.start()
 
         for sup in self.plan.wired_supplicants:
-            if sup.node in self.stations:  # one station address on every medium: PMKSAs are keyed by it
-                network.set_mac(self.ns(sup.node), sup.ifname, self.stations[sup.node].mac)
             cert, key = pki.clients[sup.identity]
             path = render_to("wpa_supplicant-wired.conf.j2", conf / f"{sup.node}-{sup.ifname}.wpa_supplicant.conf",
                              sup=sup, ctrl_dir=ctrl_dir / sup.node, pki=pki, client_cert=cert, client_key=key)
@@ -355,7 +365,7 @@ class Network:
         daemons = list(self.agents.values()) + list(self.wired.values()) + list(self.eap_peers.values())
         daemons += [h for hs in self.nas.values() for h in hs]
         daemons += [s.wpas for s in self.stations.values()] + [a.hostapd for a in self.aps.values()]
-        daemons += list(self.aaa.values()) + [self.tcpdump]
+        daemons += list(self.aaa.values()) + [self.tcpdump] + self.switch_captures
         for d in daemons:
             if d is not None:
                 try:

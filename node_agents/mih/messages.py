@@ -36,7 +36,7 @@ MESSAGES: dict[str, str] = {
     "Auth.response": "status eap_payload? key_lifetime?",
     "Auth.indication": "eap_payload? status?",
     "Pro_Auth.request": "mn_mihf_id? mn_link_addr? poa? eap_payload",
-    "Pro_Auth.response": "status mn_mihf_id? poa? eap_payload? key_lifetime?",
+    "Pro_Auth.response": "status mn_mihf_id? poa? eap_payload? key_lifetime? key_name?",
     "Pro_Auth.indication": "mn_mihf_id? poa? eap_payload? status?",
     "Pro_Auth_Termination.request": "mn_mihf_id? poa?",
     "Pro_Auth_Termination.response": "status",

@@ -114,6 +114,8 @@ class MnRole(Role):
         if cmd == "preauth" and req.get("mode") == "eap_over_mih":
             from node_agents.roles.mn_eap import preauth_eap_over_mih
             return await preauth_eap_over_mih(self, req)
+        if cmd == "stats":
+            return {"ok": True, **dict(self.agent.mihf.stats)}
         if cmd == "handover":
             return await asyncio.to_thread(self._handover, req["target"], req["ssid"], int(req["freq"]),
                                            float(req.get("timeout", 60)))

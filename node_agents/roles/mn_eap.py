@@ -34,6 +34,8 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
         msg = Message.of("Pro_Auth.request", dst=pos_id, mn_mihf_id=role.cfg.mihf_id, mn_link_addr=Alt("mac", mac),
                          poa=Alt("mac", target), eap_payload=eap)
         rsp = await role.agent.mihf.request((pos_ip, role.cfg.port), msg)  # MihError -> relay sends Failure
+        if "key_name" in rsp.fields:
+            result["poa_pmkid"] = rsp.fields["key_name"].hex()
         return rsp.fields.get("eap_payload")
 
     done = asyncio.Event()
@@ -68,6 +70,9 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
                      None)
     if entry is None:
         return {"ok": False, "error": "EAP succeeded but the peer cached no PMKSA"}
+    if result.get("poa_pmkid") != entry[1]:  # both sides check the PMKID before the handover is committed
+        return {"ok": False, "error": f"PMKID mismatch: target PoA holds {result.get('poa_pmkid')}, MN derived "
+                f"{entry[1]}; nothing installed", "duration_ms": took, "pro_auth": stats["pro_auth"]}
     out = await asyncio.to_thread(role._install, entry, ssid, True, -1)
     out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"])
     return out

@@ -41,9 +41,10 @@ class PosRole(Role):
         mn_mac, poa_mac, eap = f["mn_link_addr"].value, f["poa"].value, f["eap_payload"]
         key = (mn_mac, poa_mac)
 
-        def answer(status: str, eap_out: bytes) -> Message:
+        def answer(status: str, eap_out: bytes, key_name: bytes | None = None) -> Message:
+            extra = {"key_name": key_name} if key_name else {}
             return Message.of("Pro_Auth.response", dst=inc.msg.src, status=status, eap_payload=eap_out,
-                              mn_mihf_id=f.get("mn_mihf_id", inc.msg.src), poa=f["poa"])
+                              mn_mihf_id=f.get("mn_mihf_id", inc.msg.src), poa=f["poa"], **extra)
 
         if self.radius is None or poa_mac not in self.poa_by_bssid:
             log.warning("Pro_Auth for %s: not an authenticator of this domain", poa_mac)
@@ -69,12 +70,16 @@ class PosRole(Role):
             self.stats["rejects"] += 1
             return answer("rejected", reply.eap)
         self.stats["accepts"] += 1
-        if not await self._push(reply.msk, mn_mac, poa_mac):
+        key_name = await self._push(reply.msk, mn_mac, poa_mac)
+        if key_name is None:
             return answer("unspecified_failure", _failure(eap))  # never let the MN install a key the PoA lacks
-        return answer("success", reply.eap)
+        return answer("success", reply.eap, key_name)  # the PoA's PMKID: the MN checks it against its own
 
-    async def _push(self, msk: bytes, mn: str, poa: str) -> bool:
+    async def _push(self, msk: bytes, mn: str, poa: str) -> bytes | None:
+        """The PMKID the PoA confirmed it installed, or None."""
         poa_id = self.poa_by_bssid[poa]
+        if self.extra.get("fault") == "wrong_mn":  # fault injection: bind the key to another station
+            mn = "02:00:00:00:ee:ee"
         p = self.senders[poa_id].push(pmk_from_msk(msk), mn, poa, akm_suite=AKM_8021X)
         msg = Message.of("Push_Key.request", dst=poa_id, mn_link_addr=Alt("mac", mn), poa=Alt("mac", poa),
                          key_name=p.key_name, wrapped_key=p.wrapped_key, key_lifetime=p.key_lifetime,
@@ -84,16 +89,19 @@ class PosRole(Role):
         except MihError as e:
             log.warning("key push to %s failed: %s", poa_id, e)
             self.stats["push_failures"] += 1
-            return False
+            return None
         keys = self.senders[poa_id].keys
         ok = rsp.fields.get("status") == "success" and rsp.fields.get("key_name") == p.key_name and \
             rsp.fields.get("integrity_tag") == response_tag(keys, 0, p.key_name, p.replay_counter)
         self.stats["pushes" if ok else "push_failures"] += 1
         if not ok:
             log.warning("key push to %s not confirmed (status %s)", poa_id, rsp.fields.get("status"))
-        return ok
+        return p.key_name if ok else None
 
     async def command(self, req: dict) -> dict | None:
         if req.get("cmd") == "stats":
             return {"ok": True, **self.stats}
+        if req.get("cmd") == "fault":  # fault injection for tests: {"fault": "wrong_mn"} or {"fault": null}
+            self.extra["fault"] = req.get("fault")
+            return {"ok": True}
         return None

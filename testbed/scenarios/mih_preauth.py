@@ -64,3 +64,33 @@ def run(net: Network, mode: str | None = "ll_auth", station: str | None = None, 
     return MihHandover(mode, station, target, ap.bssid, pre.get("ok") if mode else None, pre.get("duration_ms"),
                        pre.get("via"), pre.get("pmkid"), ho["duration_ms"], ho["eap_ran"], has_pmksa,
                        pre.get("error", ""))
+
+
+def reset(net: Network, target: str, station: str = "mn") -> None:
+    """Back on the serving link, and the target AP forgets its PMKSAs: the next handover starts clean."""
+    sta = net.stations[station]
+    if sta.plan.serving:
+        serving = net.aps[sta.plan.serving]
+        r = net.agents[station].call({"cmd": "handover", "target": serving.bssid, "ssid": serving.plan.ssid,
+                                      "freq": serving.plan.freq}, timeout=120)
+        if not r.get("ok"):
+            raise MihsecError(f"could not return {station} to {serving.plan.node}: {r}")
+    else:
+        sta.wpas.mark()
+        sta.wpas.request("DISCONNECT")
+        sta.wpas.wait_event(["CTRL-EVENT-DISCONNECTED"], 30)
+    if net.aps[target].hostapd.request("PMKSA_FLUSH").strip() != "OK":
+        raise MihsecError(f"PMKSA_FLUSH refused by {target}")
+
+
+def campaign(net: Network, modes: list[str | None], trials: int, progress=None) -> list[MihHandover]:
+    """`trials` handovers per mode, interleaved (mode order rotates), each from a clean start."""
+    out: list[MihHandover] = []
+    for t in range(trials):
+        for mode in modes[t % len(modes):] + modes[:t % len(modes)]:
+            r = run(net, mode)
+            out.append(r)
+            reset(net, r.target)
+            if progress:
+                progress()
+    return out

@@ -23,18 +23,22 @@ class Okc(Scheme):
     expect_4way = True
 
     def prepare(self, bench: Bench, src: ApNode, dst: ApNode) -> float | None:
-        if bench.sta_pmkid(dst) is not None:  # a real entry for the target would be used instead of OKC
+        entry = next((l.split() for l in bench.wpas.pmksa() if l.split()[1:2] == [dst.bssid]), None)
+        if entry is not None and entry[4] != "1":  # a real entry for the target would be used instead of OKC
             bench.reset(to=src)
         bench.flush_ap(dst)
-        entry = next((e for e in bench.wpas.pmksa_get(bench.net_id) if e and e[0] == src.bssid), None)
-        if entry is None or len(entry) < 6:
+        cached = next((e for e in bench.wpas.pmksa_get(bench.net_id) if e and e[0] == src.bssid), None)
+        if cached is None or len(cached) < 6:
             raise SchemeError(f"the station holds no PMKSA for its serving AP {src.plan.node}")
-        pmk, akmp = entry[2], int(entry[5])
+        pmk, akmp = cached[2], int(cached[5])
+        want = pmkid(bytes.fromhex(pmk), dst.bssid, bench.sta.mac)
         assert dst.hostapd is not None
-        dst.hostapd.pmksa_add(bench.sta.mac, pmkid(bytes.fromhex(pmk), dst.bssid, bench.sta.mac), pmk, akmp=akmp)
+        dst.hostapd.pmksa_add(bench.sta.mac, want, pmk, akmp=akmp)  # the controller's part
+        # wpa_supplicant derives the OKC entry for a scanned AP of the ESS (opportunistic flag 1)
         bench.scan(dst)
-        if bench.sta_pmkid(dst) is not None:  # so a handover without EAP can only come from OKC
-            raise SchemeError("the station holds a PMKSA for the target before the handover")
+        entry = next((l.split() for l in bench.wpas.pmksa() if l.split()[1:2] == [dst.bssid]), None)
+        if entry is None or entry[4] != "1" or entry[2] != want:
+            raise SchemeError(f"the station derived no opportunistic PMKSA for the target ({entry})")
         return None
 
 
