@@ -57,7 +57,7 @@ class AgentProcess(Daemon):
     def health(self, peers: bool = True) -> dict:
         return self.call({"cmd": "health", "peers": peers})
 
-    def start(self, timeout: float = 30.0) -> None:  # type: ignore[override]
+    def start(self, timeout: float = 90.0) -> None:  # type: ignore[override]
         def ready() -> bool:
             return Path(self.cfg.control).exists() and self.health(peers=False).get("ok", False)
 

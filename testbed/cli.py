@@ -239,6 +239,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_run_args(p: argparse.ArgumentParser, timeout: float) -> None:
+    """Options of every command that runs radios: where results go, native or VM, the VM's time limit."""
+    p.add_argument("--results", help="results directory (default results/<name>-<time>)")
+    p.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
+    p.add_argument("--timeout", type=float, default=timeout, help="VM time limit, seconds")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mihsec", description="Emulated testbed for security signaling in "
                                 "media-independent handover (IEEE 802.21 / 802.21a).")
@@ -247,17 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("roam", help="connect a station with full EAP, roam to the other AP and back")
     r.add_argument("topology", nargs="?", default="two-ap-same-ds", help="shipped topology name or YAML file")
-    r.add_argument("--results", help="results directory (default results/<topology>-<time>)")
-    r.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
-    r.add_argument("--timeout", type=float, default=900, help="VM time limit, seconds")
+    add_run_args(r, 900)
     r.set_defaults(func=cmd_roam)
 
     u = sub.add_parser("up", help="bring a topology up (agents deployed) until Ctrl-C, or run --then")
     u.add_argument("topology")
     u.add_argument("--then", help="shell command to run once up (e.g. 'mihsec status'); the run ends after it")
-    u.add_argument("--results", help="results directory (default results/<topology>-<time>)")
-    u.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
-    u.add_argument("--timeout", type=float, default=1800, help="VM time limit, seconds")
+    add_run_args(u, 1800)
     u.set_defaults(func=cmd_up)
 
     stt = sub.add_parser("status", help="running networks, their processes and agents")
@@ -272,9 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("topology", nargs="?", default="two-domain-wlan")
     pa.add_argument("--trials", type=int, default=5)
     pa.add_argument("--modes", default="none,eap_over_mih,ll_auth")
-    pa.add_argument("--results", help="results directory")
-    pa.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
-    pa.add_argument("--timeout", type=float, default=3600, help="VM time limit, seconds")
+    add_run_args(pa, 3600)
     pa.set_defaults(func=cmd_preauth)
 
     pl = sub.add_parser("plan", help="validate a topology and show what a run would create")

@@ -39,6 +39,8 @@ class TransportConfig:
     transaction_lifetime: float = 15.0
     mtu: int = 1472                       # largest MIH frame per datagram (1500 - IPv4 - UDP)
     piggyback_window: float = 0.05        # how long a request's ACK waits to ride on the response
+    ack_responses: bool = False           # ask for ACKs of our responses too (retransmitted until ACKed):
+                                          # a lost response is otherwise lost for good once the request was ACKed
 
 
 @dataclass
@@ -265,7 +267,7 @@ class MihfEndpoint:
         try:
             rsp = await self.handler(inc)
             if rsp is not None:
-                await self.reply(inc, rsp)
+                await self.reply(inc, rsp, ack=self.config.ack_responses)
         except asyncio.CancelledError:
             raise
         except Exception:  # a handler bug must not kill the endpoint

@@ -88,6 +88,9 @@ class Campaign(_Model):
         "info", description="daemon log level while measuring: debug logging slows hostapd enough under TCG "
                             "that stations retransmit (re)association requests")
     handover_timeout_s: float = Field(30, gt=0, le=600)
+    forget_station: bool = Field(
+        True, description="the AP a station left drops it at once (hostapd DEAUTHENTICATE tx=0), as after its "
+                          "inactivity timeout; false: it keeps it as associated for ap_max_inactivity (300 s)")
 
     @field_validator("schemes")
     @classmethod

@@ -57,7 +57,13 @@ class LogTail:
 
     def __init__(self, path: Path, ifname: str = "wlan0"):
         self.path, self.ifname = path, ifname
-        self.offset = path.stat().st_size if path.exists() else 0
+        self.offset = 0
+        if path.exists():  # from the end of the last complete line on
+            with open(path, "rb") as f:
+                size = f.seek(0, 2)
+                f.seek(max(0, size - 65536))
+                tail = f.read()
+            self.offset = size - len(tail) + tail.rfind(b"\n") + 1
 
     def read_new(self) -> list[LogLine]:
         with open(self.path, "rb") as f:
@@ -90,6 +96,7 @@ class Frame:
     eap_code: int | None = None  # 1 request, 2 response, 3 success, 4 failure
     eap_type: int | None = None
     key_msg: int | None = None  # 1..4 of the 4-way handshake (pairwise EAPOL-Key frames only)
+    ethertype: int | None = None  # unprotected data frames with an LLC/SNAP header
 
     @property
     def is_auth(self) -> bool:
@@ -143,7 +150,9 @@ def parse_80211(t: float, pkt: bytes) -> Frame | None:
         if subtype & 0x8:  # QoS data
             hdr += 2 + (4 if flags & 0x80 else 0)
         body = w[hdr:]
-        if len(body) >= 12 and body[:6] == b"\xaa\xaa\x03\x00\x00\x00" and body[6:8] == b"\x88\x8e":
+        if len(body) >= 8 and body[:6] == b"\xaa\xaa\x03\x00\x00\x00":
+            kw["ethertype"] = struct.unpack_from(">H", body, 6)[0]
+        if len(body) >= 12 and kw.get("ethertype") == 0x888E:
             eapol = body[8:]
             kw["eapol_type"] = eapol[1]
             if eapol[1] == 0 and len(eapol) >= 8:
@@ -229,6 +238,7 @@ class Extraction:
     auth_alg: int | None = None  # of the station's authentication frame (0 open system, 2 FT)
     ft_over_ds: bool = False  # started with an FT Action request to the serving AP
     assoc_attempts: int = 0  # (re)association requests (retransmissions under load show here)
+    cleartext_data: int = 0  # unprotected non-EAPOL data frames to/from the station (should be 0)
     disagreements: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -288,7 +298,9 @@ def pcap_phases(frames: list[Frame], sta: str, source: str, target: str, t_cmd: 
     fr = [f for f in frames if t_cmd <= f.t <= t_end]
     start = next((f for f in fr if (f.is_auth and f.ta == sta and f.ra == target)
                   or (f.is_ft_action and f.action == 1 and f.ta == sta and f.ra == source)), None)
-    info: dict = {"eap_on_air": 0, "key_msgs": [], "auth_alg": None, "ft_over_ds": False, "assoc_attempts": 0}
+    info: dict = {"eap_on_air": 0, "key_msgs": [], "auth_alg": None, "ft_over_ds": False, "assoc_attempts": 0,
+                  "cleartext_data": sum(1 for f in fr if f.is_data and not f.protected and sta in (f.ta, f.ra)
+                                        and f.ethertype is not None and f.ethertype != 0x888E)}
     ph: dict[str, float | None] = dict.fromkeys(PHASES)
     marks: dict[str, float | None] = {}
     if start is None:
@@ -296,8 +308,9 @@ def pcap_phases(frames: list[Frame], sta: str, source: str, target: str, t_cmd: 
     info["ft_over_ds"] = start.is_ft_action
     info["auth_alg"] = start.auth_alg
     after = [f for f in fr if f.t >= start.t]
-    info["assoc_attempts"] = sum(1 for f in after if f.is_assoc_req and f.ta == sta and f.ra == target)
     resp = next((f for f in after if f.is_assoc_resp and f.ta == target and f.ra == sta and f.status == 0), None)
+    info["assoc_attempts"] = sum(1 for f in after if f.is_assoc_req and f.ta == sta and f.ra == target
+                                 and (resp is None or f.t <= resp.t))
     if resp is None:
         return ph, info, {"start": start.t}
     post = [f for f in after if f.t >= resp.t]

@@ -191,6 +191,10 @@ class Probe:
                     t_recv = sec + nsec / 1e9
             self._arrivals.append((seq, t_send, t_recv))
 
+    def arrived_after(self, t: float) -> bool:
+        """Has a packet arrived after wall time `t` (the stream resumed)?"""
+        return any(a[2] > t for a in self._arrivals[-50:])
+
     def stop(self, drain: float = 0.1) -> ProbeResult:
         t_stop = time.time()
         if self._proc is not None:

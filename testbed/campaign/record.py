@@ -39,6 +39,7 @@ class HandoverRecord:
     auth_alg: int | None = None  # 802.11 authentication algorithm used (0 open system, 2 FT)
     ft_over_ds: bool = False  # started with an FT Action frame to the serving AP
     assoc_attempts: int | None = None  # (re)association requests sent (retransmissions show here)
+    cleartext_data: int | None = None  # unprotected non-EAPOL data frames to/from the station on the air
     aaa_accepts: int | None = None  # Access-Accepts FreeRADIUS sent during the handover
     prep_ms: float | None = None  # the scheme's own signalling before the trigger (e.g. RSN pre-auth)
     probe_sent: int | None = None
@@ -61,7 +62,7 @@ class HandoverRecord:
 
 CSV_BASE = ["campaign", "network", "scheme", "trial", "warmup", "status", "error", "source_ap", "target_ap",
             "station", "key_mgmt", "total_ms", "interruption_ms", "lost_packets", "probe_sent", "eap_on_air",
-            "key_msgs", "auth_alg", "ft_over_ds", "assoc_attempts", "aaa_accepts", "prep_ms",
+            "key_msgs", "auth_alg", "ft_over_ds", "assoc_attempts", "cleartext_data", "aaa_accepts", "prep_ms",
             "probe_max_send_gap_ms", "disagreements", "t_cmd", "notes"]
 
 

@@ -113,20 +113,31 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
              "and CV of the interruption.")
     L.append("")
     L.append("| scheme | AAA RTT +ms | serving loss % | n | handover (command → connected) | interruption | "
-             "interruption mean ± CI95 | CV | lost pkts | EAP frames | failed |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+             "interruption mean ± CI95 | CV | lost pkts | EAP frames | plaintext frames | failed |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for x in cells:
         rtt, loss = _params(x["params"])
         i = x["interruption_ms"]
         ci = f"{_f(i['mean'])} ± {_f(i['ci95'])}" if i.get("ci95") is not None else _f(i.get("mean"))
+        clear = x.get("cleartext_data", {})
         L.append(f"| {x['scheme']} | {rtt} | {loss} | {x['n']} | {_mpp(x['handover_ms'])} | {_mpp(i)} | {ci} | "
                  f"{_f(i.get('cv'), 2)} | {_f(x['lost_packets']['median'])} | {_f(x['eap_frames']['median'])} | "
-                 f"{x['failed']} |")
+                 f"{_f(clear.get('max'))} | {x['failed']} |")
     for name, why in summary["unsupported"].items():
-        L.append(f"| {name} | | | 0 | unsupported | | | | | | |")
+        L.append(f"| {name} | | | 0 | unsupported | | | | | | | |")
     L.append("")
     for name, why in summary["unsupported"].items():
         L.append(f"- **{name} is unsupported here**: {why}. Nothing was measured under its name.")
+    L.append("")
+    L.append("*EAP frames*: on the air between the station and the target during the handover (median). *Plaintext "
+             "frames*: the most unencrypted non-EAPOL data frames to or from the station seen on the air in one "
+             "handover of the cell (0 is right).")
+    leaks = [x for x in cells if (x.get("cleartext_data", {}).get("max") or 0) > 0]
+    if leaks:
+        L.append("")
+        L.append("**Plaintext on the air**: in " + ", ".join(f"{x['scheme']} (+{_params(x['params'])[0]} ms)" for x in
+                 leaks) + " some data frames to the station (probe packets) were sent unencrypted by an AP; "
+                 "`cleartext_data` in handovers.csv says which handovers, `t_cmd` finds them in the pcap.")
     errs = [(x["scheme"], e) for x in cells for e in x["errors"]]
     if errs:
         L.append("")
@@ -162,7 +173,8 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
     sweep = c.get("sweep", {})
     L.append(f"- {meta.get('trials', c.get('trials'))} trials per scheme and parameter point, "
              f"{c.get('warmup', 0)} warm-up handover(s) per scheme first; order {c.get('order')} (seed "
-             f"{c.get('seed')}); AAA RTT +{sweep.get('aaa_rtt_ms')} ms; serving loss {sweep.get('serving_loss')} %. "
+             f"{c.get('seed')}); AAA RTT + {', '.join(f'{v:g}' for v in sweep.get('aaa_rtt_ms', []))} ms; serving "
+             f"loss {', '.join(f'{v:g}' for v in sweep.get('serving_loss', []))} %. "
              "Schemes needing the same network share one, interleaved; networks: "
              + "; ".join(f"`{k}` ({', '.join(v)})" for k, v in meta.get("networks", {}).items()) + ".")
     L.append("- Each trial: the station is associated with one AP (reconnected with full EAP and all caches "
@@ -173,7 +185,8 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
     L.append("- Phases. Daemon clock: *trigger* = command → `SME: Trying to authenticate`; *auth + assoc* → "
              "`Associated with`; *EAP* = CTRL-EVENT-EAP-STARTED → -SUCCESS; *4-way* = EAP success (or "
              "association) → `WPA: Key negotiation completed`; *first data* = CTRL-EVENT-CONNECTED → first probe "
-             "packet received (kernel receive timestamp). Packet clock: first Authentication (or FT Action) frame → "
+             "packet received after the association (kernel receive timestamp; negative when data got through "
+             "before the daemon logged the connection). Packet clock: first Authentication (or FT Action) frame → "
              "(Re)Association Response; first EAP frame → EAP-Success; EAP-Success (or association response) → "
              "EAPOL-Key message 4; message 4 (or association response) → first protected data frame to the "
              "station. The daemon logs the start of authentication before the station has tuned to the target's "
@@ -185,6 +198,11 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
              "added RTT), from before the scheme's preparation to the end of the handover. Serving loss: netem loss "
              "on the data path (qdisc) of the serving AP's and the station's radio interfaces; management frames and "
              "EAPOL frames sent over nl80211's control port bypass it.")
+    if c.get("forget_station", True):
+        L.append("- After each handover the AP the station left drops it at once (hostapd `DEAUTHENTICATE <sta> "
+                 "tx=0`, nothing on the air), as its inactivity check would later: mac80211 roams without "
+                 "deauthenticating, and hostapd ignores RSN pre-authentication from a station it still lists as "
+                 "associated.")
     for name in order:
         if name in known:
             L.append(f"- **{name}**: {known[name].description}.")

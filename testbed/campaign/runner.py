@@ -264,7 +264,8 @@ class Runner:
             daemons = [s.wpas for s in net.stations.values()] + [a.hostapd for a in net.aps.values()]
             for d in daemons:
                 d.ok("LOG_LEVEL INFO 1")
-        bench = Bench(net, station, rng=self.rng, timeout=self.c.handover_timeout_s)
+        bench = Bench(net, station, rng=self.rng, timeout=self.c.handover_timeout_s,
+                      forget_on_leave=self.c.forget_station)
         sta = bench.sta
         if sta.plan.ip is None:
             raise MihsecError(f"station {station!r} has no IP address: the probe stream needs one")
@@ -338,7 +339,7 @@ class Runner:
             if loss:
                 impair.clear(bench.sta.netns, bench.sta.plan.ifname)
             deadline = time.monotonic() + self.c.probe.resume_timeout_ms / 1000
-            while time.monotonic() < deadline and not any(a[2] > ev.wall for a in list(probe._arrivals)):
+            while time.monotonic() < deadline and not probe.arrived_after(ev.wall):
                 time.sleep(0.01)
             time.sleep(self.c.probe.tail_ms / 1000)
             res = probe.stop()
@@ -346,6 +347,8 @@ class Runner:
             for ns_if in impaired:
                 impair.clear(*ns_if)
             impaired.clear()
+            if self.c.forget_station:
+                bench.forget(src)
             st = bench.wpas.status()
             if st.get("bssid") != dst.bssid or st.get("wpa_state") != "COMPLETED":
                 raise SchemeError(f"ended {st.get('wpa_state')} with {st.get('bssid')}, not COMPLETED with "
@@ -359,6 +362,7 @@ class Runner:
             rec.phases_events, rec.phases_pcap, rec.total_ms = ex.events, ex.pcap, ex.total_ms
             rec.eap_on_air, rec.key_msgs, rec.auth_alg = ex.eap_on_air, ex.key_msgs, ex.auth_alg
             rec.ft_over_ds, rec.assoc_attempts, rec.disagreements = ex.ft_over_ds, ex.assoc_attempts, ex.disagreements
+            rec.cleartext_data = ex.cleartext_data
             rec.interruption_ms, rec.lost_packets = res.interruption_ms, res.lost
             rec.probe_sent, rec.probe_max_send_gap_ms = res.sent, res.max_send_gap_ms
             if res.received == 0:

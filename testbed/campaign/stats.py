@@ -73,6 +73,7 @@ def summarise(records: list[HandoverRecord]) -> dict:
             "lost_packets": describe([r.lost_packets for r in rs]),
             "to_first_data_ms": describe([r.to_first_data_ms() for r in rs]),
             "eap_frames": describe([r.eap_on_air for r in rs]),
+            "cleartext_data": describe([r.cleartext_data for r in rs]),
             "aaa_accepts": describe([r.aaa_accepts for r in rs]),
             "prep_ms": describe([r.prep_ms for r in rs]),
             "phases_events": {p: describe([r.phases_events.get(p) for r in rs]) for p in PHASES},

@@ -66,21 +66,29 @@ def run(net: Network, mode: str | None = "ll_auth", station: str | None = None, 
                        pre.get("error", ""))
 
 
-def reset(net: Network, target: str, station: str = "mn") -> None:
-    """Back on the serving link, and the target AP forgets its PMKSAs: the next handover starts clean."""
+def reset(net: Network, station: str = "mn") -> None:
+    """A clean start: the station back on its serving link, every other AP without its station entry
+    and without PMKSAs, so the next handover owes nothing to an earlier one."""
     sta = net.stations[station]
-    if sta.plan.serving:
-        serving = net.aps[sta.plan.serving]
+    serving = net.aps[sta.plan.serving] if sta.plan.serving else None
+    bssid = sta.wpas.status().get("bssid")
+    if serving is not None and bssid != serving.bssid:
         r = net.agents[station].call({"cmd": "handover", "target": serving.bssid, "ssid": serving.plan.ssid,
                                       "freq": serving.plan.freq}, timeout=120)
         if not r.get("ok"):
             raise MihsecError(f"could not return {station} to {serving.plan.node}: {r}")
-    else:
+    elif serving is None and bssid:
         sta.wpas.mark()
         sta.wpas.request("DISCONNECT")
         sta.wpas.wait_event(["CTRL-EVENT-DISCONNECTED"], 30)
-    if net.aps[target].hostapd.request("PMKSA_FLUSH").strip() != "OK":
-        raise MihsecError(f"PMKSA_FLUSH refused by {target}")
+    for ap in net.aps.values():
+        if ap is serving:
+            continue
+        # The MN left by reassociating elsewhere, which 802.11 does not tell the old AP: drop the station
+        # there (no frame sent), or hostapd ignores its next pre-authentication ("already associated").
+        ap.hostapd.request(f"DEAUTHENTICATE {sta.mac} tx=0")
+        if ap.hostapd.request("PMKSA_FLUSH").strip() != "OK":
+            raise MihsecError(f"PMKSA_FLUSH refused by {ap.plan.node}")
 
 
 def campaign(net: Network, modes: list[str | None], trials: int, progress=None) -> list[MihHandover]:
@@ -88,9 +96,8 @@ def campaign(net: Network, modes: list[str | None], trials: int, progress=None) 
     out: list[MihHandover] = []
     for t in range(trials):
         for mode in modes[t % len(modes):] + modes[:t % len(modes)]:
-            r = run(net, mode)
-            out.append(r)
-            reset(net, r.target)
+            reset(net)
+            out.append(run(net, mode))
             if progress:
                 progress()
     return out

@@ -43,11 +43,15 @@ def net(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     assert_nothing_left()
 
 
+@pytest.fixture(autouse=True)
+def clean_start(net: Network) -> None:
+    reset(net)
+
+
 def test_control_run_does_full_eap(net: Network) -> None:
     r = mih_preauth.run(net, mode=None)
     assert r.eap_ran and not r.target_pmksa_has_mn
     assert last_handover(net, r.bssid).eap_frames > 0
-    reset(net, r.target)
 
 
 @pytest.mark.parametrize("mode", ["eap_over_mih", "ll_auth"])
@@ -67,7 +71,6 @@ def test_preauth_then_four_way_only(net: Network, mode: str) -> None:
     wanted = (1, 1009) if mode == "eap_over_mih" else (1, 9)  # Pro_Auth (provisional) / LL_Auth
     assert any(f[:2] == wanted and f[2] == 1 for f in frames), frames[:5]  # requests...
     assert any(f[:2] == wanted and f[2] == 2 for f in frames), frames[:5]  # ...and their responses
-    reset(net, r.target)
 
 
 # Faults run on two-domain-wlan only (the code paths are the same on wired-to-wlan).
@@ -89,7 +92,6 @@ def test_fault_aaa_down_falls_back(net: Network) -> None:
         rad.start()
     r = mih_preauth.run(net, mode=None)  # fallback: full EAP at the target, now that the AAA is back
     assert r.eap_ran
-    reset(net, r.target)
 
 
 @two_domain
@@ -110,7 +112,6 @@ def test_fault_lossy_serving_link_retransmits(net: Network) -> None:
         assert not r.eap_ran
     else:  # pre-auth gave up: the handover fell back to full EAP, never to a wrong key
         assert r.eap_ran
-    reset(net, r.target)
 
 
 @two_domain
@@ -146,7 +147,6 @@ def test_fault_pmkid_mismatch_installs_nothing_at_mn(net: Network) -> None:
         posb.call({"cmd": "fault", "fault": None})
     assert not r.preauth_ok and "PMKID mismatch" in r.error, r
     assert r.eap_ran, "the handover must fall back to full EAP"
-    reset(net, r.target)
 
 
 @two_domain

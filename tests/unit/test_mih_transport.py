@@ -185,3 +185,17 @@ def test_fragmented_response_with_a_lost_fragment(tmp_path):
     assert rsp.fields["ir_bin_data_list"] == big.fields["ir_bin_data_list"]
     frames = [c.frame for c in read_pcap(tmp_path / "b.pcap", port=None)]
     assert len(frames) > 40 and any(f[0] & 1 for f in frames)  # M bit set: fragments are in the capture
+
+
+def test_lost_response_is_retransmitted_when_responses_are_acked():
+    """With ack_responses, a response lost after the request was ACKed is sent again (the agents' setting)."""
+    async def main():
+        drop = drop_first(lambda m: m is not None and m.name == "DeRegister.response")
+        server = Server(delay=0.2)  # longer than the piggyback window: the request is ACKed on its own first
+        async with MihfEndpoint(POS, "127.0.0.1", TransportConfig(**FAST, ack_responses=True), handler=server,
+                                drop_tx=drop) as srv, \
+                MihfEndpoint(MN, "127.0.0.1", TransportConfig(**FAST)) as cli:
+            rsp = await cli.request(srv.address, dereg())
+            assert rsp.name == "DeRegister.response" and drop.state["dropped"] == 1
+            assert len(server.calls) == 1 and srv.stats["retransmissions"] >= 1
+    run(main())

@@ -105,6 +105,7 @@ class Bench:
     rng: random.Random = field(default_factory=random.Random)
     timeout: float = 30.0
     dirty: bool = True  # the station's state is unknown: the next ensure() reconnects from scratch
+    forget_on_leave: bool = True  # an AP the station left drops it at once (see forget())
     _conf: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -198,12 +199,34 @@ class Bench:
 
     def roam(self, ap: ApNode, command: str = "ROAM") -> None:
         """An untimed handover (to set up caches)."""
+        left = self.serving()
         self.scan(ap)
         self.wpas.mark()
         reply = self.wpas.request(f"{command} {ap.bssid}").strip()
         if reply != "OK":
             raise SchemeError(f"{command} {ap.plan.node} answered {reply!r}")
         self._wait_connected(ap, command)
+        if left is not None and left is not ap and self.forget_on_leave:
+            self.forget(left)
+
+    def forget(self, ap: ApNode) -> None:
+        """Make `ap` drop the station, without sending anything on the air.
+
+        mac80211 roams without deauthenticating from the AP it leaves, so that AP keeps the station as
+        associated (and authorized) until hostapd's inactivity check, ap_max_inactivity = 300 s. A real
+        network may clear it sooner (a controller, IAPP) or not. hostapd then ignores RSN pre-authentication
+        from the station ("pre-auth for already association STA"), and it sent some of our probe packets
+        unencrypted when the station came back during a 4-way handshake or an FT reassociation.
+        """
+        assert ap.hostapd is not None
+        info = ap.hostapd.request(f"STA {self.sta.mac}")
+        if not info.startswith("FAIL") and "[ASSOC]" in info:  # not again while hostapd is removing it
+            ap.hostapd.ok(f"DEAUTHENTICATE {self.sta.mac} tx=0")
+
+    def listed_at(self, ap: ApNode) -> bool:
+        """Does `ap` still hold an entry for the station (hostapd removes one 5 s after deauthentication)?"""
+        assert ap.hostapd is not None
+        return not ap.hostapd.request(f"STA {self.sta.mac}").startswith("FAIL")
 
     def _wait_connected(self, ap: ApNode, what: str) -> None:
         self.wpas.wait_event(["CTRL-EVENT-CONNECTED"], self.timeout)

@@ -14,9 +14,7 @@ class RsnPreauth(Scheme):
     title = "RSN pre-auth"
     description = ("802.11i pre-authentication: EAPOL (ethertype 0x88c7) to the target AP through the serving "
                    "AP and the DS bridge, full EAP with FreeRADIUS before the trigger (untimed, reported as "
-                   "prep); the handover then runs the 4-way handshake only. The target's stale entry for the "
-                   "station from an earlier visit is removed first (hostapd ignores pre-authentication from a "
-                   "station it still believes associated)")
+                   "prep); the handover then runs the 4-way handshake only")
     profile = {"rsn_preauth": True}
     expect_eap = False
     expect_4way = True
@@ -25,13 +23,13 @@ class RsnPreauth(Scheme):
         return "Pre-authentication EAPOL state machines" in bench.wpas.request("STATUS-VERBOSE")
 
     def prepare(self, bench: Bench, src: ApNode, dst: ApNode) -> float | None:
-        assert dst.hostapd is not None
-        # mac80211 leaves an AP without a deauthentication frame when it roams, so an AP the station left
-        # still lists it as associated (until ap_max_inactivity, 300 s), and hostapd ignores pre-authentication
-        # from a station it believes associated ("RSN: pre-auth for already association STA"). Drop that stale
-        # entry without sending anything, as the inactivity timer would.
-        if not dst.hostapd.request(f"STA {bench.sta.mac}").startswith("FAIL"):
-            dst.hostapd.ok(f"DEAUTHENTICATE {bench.sta.mac} tx=0")
+        # hostapd ignores pre-authentication from a station it still lists (see Bench.forget): the target
+        # must have dropped the station since its last visit, which takes hostapd 5 s after deauthentication
+        # (AP_MAX_INACTIVITY_AFTER_DEAUTH).
+        bench.forget(dst)
+        deadline = time.monotonic() + 10
+        while bench.listed_at(dst) and time.monotonic() < deadline:
+            time.sleep(0.1)
         bench.flush_ap(dst)
         # With the pre-auth bit advertised, this scan alone may make wpa_supplicant pre-authenticate with
         # dst on its own (a PMKSA candidate); PREAUTH starts one explicitly otherwise.
