@@ -349,8 +349,8 @@ class Network:
         wpas = sta.wpas
         assert wpas is not None
         net_id = sta.plan.net_id(target.plan.ssid)
+        wpas.scan([target.plan.freq])  # before pinning: see node_agents/roles/mn.py _handover
         wpas.set_network(net_id, "bssid", target.bssid)
-        wpas.scan([target.plan.freq])
         wpas.mark()
         t0 = time.monotonic()
         wpas.ok(f"SELECT_NETWORK {net_id}")

@@ -89,10 +89,12 @@ class MnRole(Role):
         mon = EventMonitor(self.extra["wpas_ctrl"], "wpa_supplicant monitor")
         try:
             with self._ctrl("wpas_ctrl") as c:
-                c.request(f"SET_NETWORK {net_id} bssid {target}")
+                # Scan before pinning the BSSID: scan results on a network pinned to another BSS than the
+                # current one make wpa_supplicant reassociate on its own, racing our SELECT_NETWORK.
                 mon.mark()
                 c.request(f"SCAN freq={freq}")
                 mon.wait_event(["CTRL-EVENT-SCAN-RESULTS"], 30)
+                c.request(f"SET_NETWORK {net_id} bssid {target}")
                 start = mon.mark()
                 t0 = time.monotonic()
                 c.request(f"SELECT_NETWORK {net_id}")

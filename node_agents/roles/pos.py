@@ -40,6 +40,8 @@ class PosRole(Role):
         f = inc.msg.fields
         mn_mac, poa_mac, eap = f["mn_link_addr"].value, f["poa"].value, f["eap_payload"]
         key = (mn_mac, poa_mac)
+        log.info("Pro_Auth from %s (%s) for %s: EAP code %d, %d octets", inc.msg.src, mn_mac, poa_mac,
+                 eap[0] if eap else -1, len(eap))
 
         def answer(status: str, eap_out: bytes, key_name: bytes | None = None) -> Message:
             extra = {"key_name": key_name} if key_name else {}

@@ -311,9 +311,13 @@ def pcap_phases(frames: list[Frame], sta: str, source: str, target: str, t_cmd: 
     resp = next((f for f in after if f.is_assoc_resp and f.ta == target and f.ra == sta and f.status == 0), None)
     info["assoc_attempts"] = sum(1 for f in after if f.is_assoc_req and f.ta == sta and f.ra == target
                                  and (resp is None or f.t <= resp.t))
-    if resp is None:
+    # A frame tcpdump missed under load (it happens): without the response, auth+assoc is unknown, but the
+    # rest still counts from the last (re)association request.
+    reqs = [f for f in after if f.is_assoc_req and f.ta == sta and f.ra == target]
+    anchor = resp or (reqs[-1] if reqs else None)
+    if anchor is None:
         return ph, info, {"start": start.t}
-    post = [f for f in after if f.t >= resp.t]
+    post = [f for f in after if f.t >= anchor.t]
     pair = [f for f in post if {f.ta, f.ra} == {sta, target}]
     eaps = [f for f in pair if f.eap_code is not None]
     e1 = eaps[0] if eaps else None
@@ -321,16 +325,16 @@ def pcap_phases(frames: list[Frame], sta: str, source: str, target: str, t_cmd: 
     keys = [f for f in pair if f.key_msg is not None]
     k4 = next((f for f in keys if f.key_msg == 4 and f.ta == sta and (e2 is None or f.t >= e2.t)), None)
     base = k4 or resp
-    data = next((f for f in post if f.is_data and f.protected and f.ta == target and f.ra == sta and f.t > base.t),
-                None)
+    data = None if base is None else next(
+        (f for f in post if f.is_data and f.protected and f.ta == target and f.ra == sta and f.t > base.t), None)
     end = k4.t if k4 else None
     info["eap_on_air"] = sum(1 for f in eaps if end is None or f.t <= end)
     info["key_msgs"] = [f.key_msg for f in keys if end is None or f.t <= end]
-    ph["auth_assoc"] = _ms(start.t, resp.t)
+    ph["auth_assoc"] = _ms(start.t, _t(resp))
     ph["eap"] = _ms(_t(e1), _t(e2))
-    ph["key"] = _ms(_t(e2) or resp.t, _t(k4))
-    ph["first_data"] = _ms(base.t, _t(data))
-    marks = {"start": start.t, "assoc_resp": resp.t, "eap_first": _t(e1), "eap_success": _t(e2), "m4": _t(k4),
+    ph["key"] = _ms(_t(e2) or _t(resp), _t(k4))
+    ph["first_data"] = _ms(_t(base), _t(data))
+    marks = {"start": start.t, "assoc_resp": _t(resp), "eap_first": _t(e1), "eap_success": _t(e2), "m4": _t(k4),
              "first_data": _t(data)}
     return ph, info, marks
 

@@ -15,6 +15,7 @@ import multiprocessing as mp
 import os
 import secrets
 import select
+import signal
 import socket
 import struct
 import threading
@@ -61,6 +62,7 @@ def in_netns(netns: str | None) -> Iterator[None]:
 def _send_loop(netns: str | None, dst: str, port: int, rate: float, size: int, token: int,
                stop: "mp.synchronize.Event", sent: "mp.sharedctypes.Synchronized",
                max_gap_us: "mp.sharedctypes.Synchronized") -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the orchestrator's to handle; it stops us
     if netns:
         _enter(netns)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

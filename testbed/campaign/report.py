@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -50,6 +51,17 @@ def _scheme_order(meta: dict, summary: dict) -> list[str]:
 def _sorted_cells(summary: dict, order: list[str]) -> list[dict]:
     return sorted(summary["cells"], key=lambda c: (order.index(c["scheme"]) if c["scheme"] in order else 99,
                                                    c["params"].get("serving_loss", 0), c["params"].get("aaa_rtt_ms", 0)))
+
+
+def _capture_drops(results: Path) -> dict[str, str]:
+    out = {}
+    for log in sorted(results.glob("net-*/logs/tcpdump.log")):
+        text = log.read_text(errors="replace")
+        got = re.search(r"(\d+) packets captured", text)
+        lost = re.search(r"(\d+) packets dropped by kernel", text)
+        if got and lost:
+            out[log.parent.parent.name] = f"{got.group(1)} frames captured, {lost.group(1)} dropped by the kernel"
+    return out
 
 
 def finalize(results: Path, console: Console | None = None) -> dict:
@@ -225,6 +237,11 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
         L.append("Under TCG (software CPU emulation) every daemon runs several times slower than on hardware and "
                  "the host's other load shows up as noise: absolute durations are not those of real equipment; "
                  "differences and ratios between schemes measured interleaved in one run are what carries over.")
+        L.append("")
+    drops = _capture_drops(results)
+    if drops:
+        L.append("Capture: " + "; ".join(f"`{k}` {v}" for k, v in drops.items()) + " (tcpdump's own count; a frame "
+                 "missing from the capture leaves that phase empty on the packet clock).")
         L.append("")
     L.append("## Files")
     L.append("")

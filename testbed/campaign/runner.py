@@ -211,6 +211,9 @@ class Runner:
         except KeyboardInterrupt:
             self.interrupted = True
             self.progress.note("interrupted: the network was torn down; the handovers measured so far are kept")
+        except SystemExit:  # SIGTERM (testbed.cli): keep what was measured, then exit as asked
+            self.interrupted = True
+            raise
         finally:
             self.progress.stop()
             self.writers.close()

@@ -117,10 +117,16 @@ def test_tails_read_only_what_is_new(tmp_path: Path) -> None:
     assert [(l.t, l.text) for l in lt.read_new()] == [(3.0, "partial"), (4.0, "C")]
 
 
-def test_missing_response_and_disagreement_rules() -> None:
+def test_missing_response_and_disagreement_rules(data: dict) -> None:
     auth = Frame(10.0, 0, 11, STA, AP2, auth_alg=0, auth_seq=1, status=0)
     ph, info, _ = pcap_phases([auth], STA, AP1, AP2, 9.0, 11.0)
     assert ph["auth_assoc"] is None and info["assoc_attempts"] == 0
+    # tcpdump missed the reassociation response: auth+assoc unknown, the 4-way still measured from the request
+    t = data["meta"]["trials"]["pmksa_cache"]
+    frames = [f for f in data["frames"] if not f.is_assoc_resp]
+    ph, info, _ = pcap_phases(frames, STA, t["source"], t["target"], t["t_cmd"], t["t_end"])
+    assert ph["auth_assoc"] is None and info["key_msgs"] == [1, 2, 3, 4]
+    assert ph["key"] is None and ph["first_data"] == A(5.652)  # the key phase starts at the unseen response
     assert disagreements({"eap": 100.0, "key": 10.0}, {"eap": 104.9, "key": None}) == ["key: only events"]
     assert disagreements({"eap": 100.0}, {"eap": 106.0}) == ["eap: 100.0 vs 106.0 ms"]
     assert disagreements({"first_data": 0.5}, {"first_data": 1.4}) == []  # under the 1 ms floor
