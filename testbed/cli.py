@@ -169,7 +169,8 @@ def cmd_preauth(args: argparse.Namespace) -> int:
         task = bar.add_task(f"{topo.name}: handovers", total=args.trials * len(modes))
         records = mih_preauth.campaign(net, modes, args.trials, lambda: bar.advance(task))
     (results / "preauth.json").write_text(json.dumps([asdict(r) for r in records], indent=1))
-    t = Table(title=f"{topo.name}: handover to the target AP, {args.trials} trials per mode (ms, median [min-max])")
+    t = Table(title=f"{topo.name}: handover to the target AP (802.11 auth -> CONNECTED), {args.trials} trials per "
+              "mode (ms, median [min-max])")
     for col in ("mode", "handover (assoc + 4-way / EAP)", "EAP at target", "pre-auth (before the handoff)"):
         t.add_column(col)
 

@@ -66,8 +66,8 @@ class Sweep(_Model):
 
 class ProbeSettings(_Model):
     rate: float = Field(200, gt=0, le=2000, description="UDP packets per second, correspondent -> station")
-    lead_ms: float = Field(300, ge=0, le=5000, description="stream time before the handover command")
-    tail_ms: float = Field(300, ge=0, le=5000, description="stream time after the first packet that got through")
+    lead_ms: float = Field(200, ge=0, le=5000, description="stream time before the handover command")
+    tail_ms: float = Field(200, ge=0, le=5000, description="stream time after the first packet that got through")
     resume_timeout_ms: float = Field(3000, ge=0, le=60000, description="longest wait for the stream to resume")
 
 

@@ -366,6 +366,8 @@ class Runner:
             rec.eap_on_air, rec.key_msgs, rec.auth_alg = ex.eap_on_air, ex.key_msgs, ex.auth_alg
             rec.ft_over_ds, rec.assoc_attempts, rec.disagreements = ex.ft_over_ds, ex.assoc_attempts, ex.disagreements
             rec.cleartext_data = ex.cleartext_data
+            if ex.pcap.get("auth_assoc") is None:
+                rec.notes = "the capture lacks frames of this handover (tcpdump drops under load)"
             rec.interruption_ms, rec.lost_packets = res.interruption_ms, res.lost
             rec.probe_sent, rec.probe_max_send_gap_ms = res.sent, res.max_send_gap_ms
             if res.received == 0:

@@ -18,7 +18,7 @@ class FtEapAir(Scheme):
 
     def check(self, bench: Bench, src: ApNode, dst: ApNode, ex: Extraction) -> str | None:
         problem = super().check(bench, src, dst, ex)
-        if problem is None and ex.auth_alg != 2:
+        if problem is None and ex.auth_alg not in (None, 2):  # None: the capture missed the frame
             return f"the station authenticated with algorithm {ex.auth_alg}, not FT (2)"
         return problem
 

@@ -18,7 +18,11 @@ class FtEapDs(Scheme):
 
     def check(self, bench: Bench, src: ApNode, dst: ApNode, ex: Extraction) -> str | None:
         problem = super().check(bench, src, dst, ex)
-        if problem is None and not ex.ft_over_ds:
+        # witnesses: the FT Action request on the air, or (capture incomplete) no 802.11 authentication
+        # started by the station's SME before it associated
+        over_ds = ex.ft_over_ds or (ex.pcap.get("auth_assoc") is None and ex.events.get("trigger") is None
+                                    and ex.events.get("auth_assoc") is not None)
+        if problem is None and not over_ds:
             return "no FT Action request to the serving AP on the air: not FT over the DS"
         return problem
 
