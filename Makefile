@@ -22,7 +22,7 @@ test-unit:
 	$(PYTEST) tests/unit -m "not radio" -q
 
 test-radio:
-	MIHSEC_TEST_RESULTS=$(CURDIR)/results/tests-$$(date +%Y%m%d-%H%M%S) $(MIHSEC) vm --if-needed --rwdir results -- $(PYTEST) tests/integration -m radio -v
+	MIHSEC_TEST_RESULTS=$(CURDIR)/results/tests-$$(date +%Y%m%d-%H%M%S) $(MIHSEC) vm --if-needed --timeout 4800 --rwdir results -- $(PYTEST) tests/integration -m radio -v
 
 bench: setup
 	$(MIHSEC) mih bench

@@ -85,33 +85,33 @@ class MnRole(Role):
         return {"ok": ok, "pmkid": pmkid, "target_net": target_net}
 
     def _handover(self, target: str, ssid: str, freq: int, timeout: float) -> dict:
+        """Move the radio to `target`, timed from wpa_supplicant's "SME: Trying to authenticate" (802.11
+        authentication, reassociation, EAP if any, 4-way handshake) to CTRL-EVENT-CONNECTED."""
         net_id = self.net_ids[ssid]
         mon = EventMonitor(self.extra["wpas_ctrl"], "wpa_supplicant monitor")
         try:
             with self._ctrl("wpas_ctrl") as c:
-                # Scan before pinning the BSSID: scan results on a network pinned to another BSS than the
-                # current one make wpa_supplicant reassociate on its own, racing our SELECT_NETWORK.
-                mon.mark()
-                c.request(f"SCAN freq={freq}")
-                mon.wait_event(["CTRL-EVENT-SCAN-RESULTS"], 30)
+                associated = parse_kv(c.request("STATUS")).get("wpa_state") == "COMPLETED"
+                # Pinned to the target, an associated station reassociates on the next scan results
+                # (SELECT_NETWORK of the current network block does nothing while associated); an idle
+                # radio needs SELECT_NETWORK. The BSSID stays pinned afterwards: with equal hwsim signal
+                # levels an unpinned station may wander off on a later scan.
                 c.request(f"SET_NETWORK {net_id} bssid {target}")
                 start = mon.mark()
-                t0 = time.monotonic()
-                c.request(f"SELECT_NETWORK {net_id}")
+                c.request(f"SCAN freq={freq}" if associated else f"SELECT_NETWORK {net_id}")
+                try:
+                    auth = mon.wait_event(["SME: Trying to authenticate"], 20)
+                except Exception:
+                    c.request("REASSOCIATE")
+                    auth = mon.wait_event(["SME: Trying to authenticate"], timeout)
                 ev = mon.wait_event(["CTRL-EVENT-CONNECTED"], timeout)
                 events = mon.since(start)
                 st = parse_kv(c.request("STATUS"))
-                # The BSSID stays pinned: with every AP at the same hwsim signal level, an unpinned station
-                # may wander off on its next scan; the next handover pins its own target.
         finally:
             mon.close()
         eap = any(e.text.startswith("CTRL-EVENT-EAP-STARTED") for e in events)
-        # Timed from "SME: Trying to authenticate" (the link-layer handoff: 802.11 authentication,
-        # reassociation, EAP if any, 4-way handshake) to CONNECTED; SELECT_NETWORK's own scan is left out.
-        auth = next((e.mono for e in events if e.text.startswith("SME: Trying to authenticate")), t0)
-        return {"ok": st.get("bssid") == target and st.get("wpa_state") == "COMPLETED",
-                "duration_ms": round((ev.mono - auth) * 1000, 1), "eap_ran": eap, "bssid": st.get("bssid"),
-                "with_scan_ms": round((ev.mono - t0) * 1000, 1)}
+        return {"ok": st.get("bssid") == target, "duration_ms": round((ev.mono - auth.mono) * 1000, 1),
+                "eap_ran": eap, "bssid": st.get("bssid"), "state": st.get("wpa_state")}
 
     async def command(self, req: dict) -> dict | None:
         cmd = req.get("cmd")

@@ -14,7 +14,8 @@ from node_agents.mih.compound import Ie
 from node_agents.mih.pcap import PcapSink, read_pcap
 from node_agents.mih.samples import MN, POS, link_up
 
-FAST = dict(port=0, retransmit_interval=0.05, max_retransmissions=5, transaction_lifetime=10.0)
+# Many short retransmissions: a loaded machine (VMs alongside) must not turn a lost frame into a dead peer.
+FAST = dict(port=0, retransmit_interval=0.05, max_retransmissions=40, transaction_lifetime=10.0)
 NO_RETX = dict(port=0, retransmit_interval=5.0, max_retransmissions=2, transaction_lifetime=10.0)
 
 
