@@ -269,8 +269,9 @@ def resolve(name_or_path: str | Path) -> Path:
                         f"name (shipped: {shipped})")
 
 
-def load(name_or_path: str | Path) -> Topology:
-    path = resolve(name_or_path)
+def validate_yaml(path: Path, model: type[BaseModel], error: type[Exception], what: str) -> tuple[BaseModel, dict]:
+    """Parse and validate a YAML file into `model`; errors as `error("file:line: field: problem")`.
+    Returns the model and the path -> line index (for later cross-reference errors)."""
     text = path.read_text()
     try:
         root = yaml.compose(text)
@@ -278,14 +279,19 @@ def load(name_or_path: str | Path) -> Topology:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise TopologyError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+        raise error(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(data, dict):
-        raise TopologyError(f"{path}: a topology file must be a YAML mapping")
+        raise error(f"{path}: a {what} file must be a YAML mapping")
     lines = _line_index(root) if root is not None else {}
     try:
-        topo = Topology.model_validate(data)
+        return model.model_validate(data), lines
     except ValidationError as e:
-        raise TopologyError(_format(path, lines, [(err["loc"], err["msg"]) for err in e.errors()])) from None
+        raise error(_format(path, lines, [(err["loc"], err["msg"]) for err in e.errors()])) from None
+
+
+def load(name_or_path: str | Path) -> Topology:
+    path = resolve(name_or_path)
+    topo, lines = validate_yaml(path, Topology, TopologyError, "topology")
     if errs := _semantic_errors(topo):
         raise TopologyError(_format(path, lines, errs))
     return topo

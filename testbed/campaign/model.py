@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from testbed import REPO_ROOT
 from testbed.errors import MihsecError
-from testbed.topology import _format, _line_index
+from testbed.topology import validate_yaml
 
 CAMPAIGNS_DIR = REPO_ROOT / "campaigns"
 
@@ -143,21 +142,7 @@ def resolve(name_or_path: str | Path) -> Path:
 def load(name_or_path: str | Path) -> tuple[Campaign, Path]:
     """The validated campaign and the path of its file."""
     path = resolve(name_or_path)
-    text = path.read_text()
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise CampaignError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
-    if not isinstance(data, dict):
-        raise CampaignError(f"{path}: a campaign file must be a YAML mapping")
-    lines = _line_index(root) if root is not None else {}
-    try:
-        c = Campaign.model_validate(data)
-    except ValidationError as e:
-        raise CampaignError(_format(path, lines, [(err["loc"], err["msg"]) for err in e.errors()])) from None
+    c, _ = validate_yaml(path, Campaign, CampaignError, "campaign")
     return c, path
 
 

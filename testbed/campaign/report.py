@@ -53,6 +53,15 @@ def _sorted_cells(summary: dict, order: list[str]) -> list[dict]:
                                                    c["params"].get("serving_loss", 0), c["params"].get("aaa_rtt_ms", 0)))
 
 
+def _slope(pts: list[tuple[float, float]]) -> float | None:
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    den = sum((x - mx) ** 2 for x, _ in pts)
+    return None if den == 0 else sum((x - mx) * (y - my) for x, y in pts) / den
+
+
 def _capture_drops(results: Path) -> dict[str, str]:
     out = {}
     for log in sorted(results.glob("net-*/logs/tcpdump.log")):
@@ -158,6 +167,26 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
         for s, e in sorted(set(errs))[:15]:
             L.append(f"- {s}: {e}")
     L.append("")
+    rtts = sorted({x["params"].get("aaa_rtt_ms", 0) for x in cells})
+    loss0 = min((x["params"].get("serving_loss", 0) for x in cells), default=0)
+    if len(rtts) > 1:
+        L.append("### Median interruption (ms) by added AAA RTT")
+        L.append("")
+        L.append("| scheme | " + " | ".join(f"+{r:g} ms" for r in rtts) + " | growth per +100 ms |")
+        L.append("|---|" + "---:|" * (len(rtts) + 1))
+        for name in order:
+            row = {x["params"].get("aaa_rtt_ms", 0): x for x in cells
+                   if x["scheme"] == name and x["params"].get("serving_loss", 0) == loss0}
+            if not row:
+                continue
+            vals = [row[r]["interruption_ms"]["median"] if r in row else None for r in rtts]
+            pts = [(r, v) for r, v in zip(rtts, vals) if v is not None]
+            slope = _slope(pts)
+            L.append(f"| {name} | " + " | ".join(_f(v) for v in vals) + f" | {'-' if slope is None else f'{slope * 100:+.0f}'} |")
+        L.append("")
+        L.append("*Growth*: least-squares slope of the medians, ms per +100 ms of AAA RTT (a full EAP pays the RTT "
+                 "once per round trip to the AAA server; cached keys, pre-authentication and FT should stay flat).")
+        L.append("")
     L.append("## Phases on two clocks")
     L.append("")
     L.append("Median ms per phase, daemon clock (wpa_supplicant `-t` log) / packet clock (hwsim0 capture); "
