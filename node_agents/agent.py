@@ -37,10 +37,11 @@ class AgentConfig:
     port: int = 4551
     peers: dict[str, str] = field(default_factory=dict)  # MIHF ID -> IP address
     pcap: str | None = None
-    # Shorter than ODTONE's 5 s / 2 / 15 s so a lost frame costs little, but roomy enough for TCG under load.
+    # A lost frame costs 2 s, not ODTONE's 5 s; the lifetime covers a PoS that waits for RADIUS retries
+    # (3 x 2 s) and then for its own Push_Key transaction before it can answer a Pro_Auth.
     retransmit_interval: float = 2.0
     max_retransmissions: int = 3
-    transaction_lifetime: float = 10.0
+    transaction_lifetime: float = 30.0
     extra: dict = field(default_factory=dict)  # role-specific settings (daemon sockets, keys, ...)
 
     @classmethod
