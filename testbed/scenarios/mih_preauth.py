@@ -73,6 +73,9 @@ def reset(net: Network, station: str = "mn") -> None:
     serving = net.aps[sta.plan.serving] if sta.plan.serving else None
     bssid = sta.wpas.status().get("bssid")
     if serving is not None and bssid != serving.bssid:
+        # The serving AP still holds the station from before it left (802.11 does not tell it): drop that
+        # stale entry first, or the reassociation can stall there.
+        serving.hostapd.request(f"DEAUTHENTICATE {sta.mac} tx=0")
         r = net.agents[station].call({"cmd": "handover", "target": serving.bssid, "ssid": serving.plan.ssid,
                                       "freq": serving.plan.freq}, timeout=120)
         if not r.get("ok"):
