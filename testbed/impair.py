@@ -26,7 +26,7 @@ def set_netem(netns: str, ifname: str, delay_ms: float = 0, jitter_ms: float = 0
         return
     kw: dict = {"delay": int(delay_ms * 1000), "jitter": int(jitter_ms * 1000), "loss": loss_pct, "limit": 10000}
     if rate_mbit:
-        kw["rate"] = f"{rate_mbit}mbit"
+        kw["rate"] = max(1, int(rate_mbit * 1e6 // 8))  # bytes/s (netem's unit)
     with NetNS(netns) as ns:
         idx = _index(ns, netns, ifname)
         try:

@@ -107,6 +107,8 @@ def test_netem_set_change_clear(tmp_path: Path) -> None:
         assert impair.show(ns, "v0") == [{"kind": "netem", "delay_ms": 100.0, "loss_pct": 0.0}]
         impair.set_netem(ns, "v0", delay_ms=25, loss_pct=10)
         assert impair.show(ns, "v0") == [{"kind": "netem", "delay_ms": 25.0, "loss_pct": 10.0}]
+        impair.set_netem(ns, "v0", rate_mbit=2.5)  # link rates of topology v2 use the same qdisc
+        assert [q["kind"] for q in impair.show(ns, "v0")] == ["netem"]
         impair.clear(ns, "v0")
         assert [q["kind"] for q in impair.show(ns, "v0")] != ["netem"]
         impair.clear(ns, "v0")  # twice is fine
