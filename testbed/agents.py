@@ -55,7 +55,7 @@ class AgentProcess(Daemon):
             raise DaemonError(self.name, f"control socket: {e}", self.log) from e
 
     def health(self, peers: bool = True) -> dict:
-        return self.call({"cmd": "health", "peers": peers})
+        return self.call({"cmd": "health", "peers": peers}, timeout=75.0)  # two MIH transactions per peer
 
     def start(self, timeout: float = 90.0) -> None:  # type: ignore[override]
         def ready() -> bool:

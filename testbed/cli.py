@@ -121,7 +121,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  {'up  ' if p in alive else 'DEAD'} {p.pid:7} {p.name}")
         for sock in sorted((st.dir / "agents").glob("*.sock")):
             try:
-                h = control_call(sock, {"cmd": "health"})
+                h = control_call(sock, {"cmd": "health"}, timeout=75.0)
             except (OSError, ValueError) as e:
                 print(f"  agent {sock.stem}: not answering ({e})")
                 continue

@@ -297,6 +297,17 @@ class Network:
         self.eap_peers[node] = w
         w.start()
 
+    def _is_server(self, station: str, pos: dict) -> dict | None:
+        """The MN's information server: the PoS of the domain it is attached to (its serving AP's, or its
+        802.1X port's), else any PoS. How an MN finds its IS server (DHCP, DNS) is outside 802.21."""
+        topo = self.plan.topology
+        near = [self.plan.station(station).serving] if station in self.stations else []
+        near += [w.peer for w in self.plan.wired_of(station) if w.peer]
+        domains = [topo.nodes[n].domain for n in near if n in topo.nodes]
+        p = next((p for d in domains for p in pos.values() if d and p.domain == d), None) or \
+            next(iter(pos.values()), None)
+        return {"mihf_id": p.mihf_id, "ip": str(p.ip)} if p else None
+
     def _agent_extras(self) -> dict[str, dict]:
         """Role settings of each agent: daemon sockets, the information-service database, push keys."""
         import secrets as _secrets
@@ -340,7 +351,8 @@ class Network:
                                 else None, "eap_peer_port": "mpa0",
                                 "net_ids": {s: i for i, n in enumerate(sta.plan.networks) for s in n.ssids},
                                 "identity": sta.plan.identity,
-                                "pos": {p.mihf_id: str(p.ip) for p in pos.values()}}
+                                "pos": {p.mihf_id: str(p.ip) for p in pos.values()},
+                                "is_server": self._is_server(node, pos)}
         return extras
 
     def associate(self, station: str, ap: str, timeout: float = 60.0) -> float:

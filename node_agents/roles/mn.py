@@ -3,7 +3,8 @@ into its own radio's wpa_supplicant (the media-specific key: PMKSA_ADD), and per
 
 Mode "ll_auth": the MN's own wpa_supplicant runs RSN pre-authentication (PREAUTH); its EAPOL
 frames leave through the serving link and the PoA agents carry them to the target domain in
-MIH LL_Auth. Mode "eap_over_mih": see roles/mn_eap.py.
+MIH LL_Auth. Mode "eap_over_mih": see roles/mn_eap.py; the target's authenticator (its domain's
+PoS) comes from the information service (`discover`, node_agents/info.py).
 """
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import asdict
 
+from node_agents.info import Candidate, candidates
 from node_agents.l2 import mac_bytes
+from node_agents.mih import Message, MihError
+from node_agents.mih import mihtypes as T
 from node_agents.roles import Role
 from testbed.daemons.ctrl import CtrlSocket, EventMonitor
 from testbed.daemons.wpa import parse_kv
@@ -113,8 +118,27 @@ class MnRole(Role):
         return {"ok": st.get("bssid") == target, "duration_ms": round((ev.mono - auth.mono) * 1000, 1),
                 "eap_ran": eap, "bssid": st.get("bssid"), "state": st.get("wpa_state")}
 
+    async def discover(self, ssid: str | None = None) -> list[Candidate]:
+        """Candidate PoAs and their authenticators from the information service (Get_Information to the
+        serving domain's PoS), for one ESS or all."""
+        server = self.extra.get("is_server")
+        if not server:
+            raise RuntimeError("no information server configured for this MN")
+        q = T.IQ_BIN_DATA.cls(None, None, (ssid,) if ssid else None, None, None, None)
+        rsp = await self.agent.mihf.request((server["ip"], self.cfg.port), Message.of(
+            "Get_Information.request", dst=server["mihf_id"], iq_bin_data_list=(q,)))
+        if rsp.fields.get("status") != "success":
+            raise RuntimeError(f"the information server answered {rsp.fields.get('status')}")
+        return candidates(rsp.fields.get("ir_bin_data_list"))
+
     async def command(self, req: dict) -> dict | None:
         cmd = req.get("cmd")
+        if cmd == "discover":
+            try:
+                found = await self.discover(req.get("ssid"))
+            except (RuntimeError, MihError) as e:
+                return {"ok": False, "error": str(e)}
+            return {"ok": True, "candidates": [asdict(c) for c in found]}
         if cmd == "preauth" and req.get("mode", "ll_auth") == "ll_auth":
             return await asyncio.to_thread(self._preauth_ll, req["target"], req["ssid"],
                                            float(req.get("timeout", 60)))

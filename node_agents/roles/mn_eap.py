@@ -24,7 +24,17 @@ if TYPE_CHECKING:
 
 async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
     target, ssid = req["target"], req["ssid"]
-    pos_id, pos_ip = req["pos"], req["pos_ip"]
+    if req.get("pos"):  # named by the caller (tests of faults)
+        pos_id, pos_ip, found_by = req["pos"], req["pos_ip"], "caller"
+    else:  # the information service names the target's authenticator
+        try:
+            cands = await role.discover(ssid)
+        except (RuntimeError, MihError) as e:
+            return {"ok": False, "error": f"information service: {e}"}
+        c = next((c for c in cands if c.bssid == target), None)
+        if c is None or not c.pos_ip:
+            return {"ok": False, "error": f"the information service names no authenticator for {target}"}
+        pos_id, pos_ip, found_by = c.pos_mihf_id, c.pos_ip, "information service"
     timeout = float(req.get("timeout", 60))
     mac = role.radio_mac
     stats = {"pro_auth": 0}
@@ -74,5 +84,6 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
         return {"ok": False, "error": f"PMKID mismatch: target PoA holds {result.get('poa_pmkid')}, MN derived "
                 f"{entry[1]}; nothing installed", "duration_ms": took, "pro_auth": stats["pro_auth"]}
     out = await asyncio.to_thread(role._install, entry, ssid, True, -1)
-    out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"])
+    out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"], authenticator=pos_id,
+               authenticator_from=found_by)
     return out

@@ -1,11 +1,13 @@
 """PoS agent (a domain's point of service / target authenticator): relays proactive-authentication EAP
 (MIH Pro_Auth) to the AAA server over RADIUS and, on Access-Accept, pushes the PMK to the target PoA
 agent (Push_Key, AES key wrap + HMAC, replay counter). The MN gets EAP-Success only once the PoA has
-confirmed the install, so an MN never holds a key its target does not."""
+confirmed the install, so an MN never holds a key its target does not. It is also the domain's
+information server (Get_Information: networks, PoAs and their authenticators, see node_agents/info.py)."""
 from __future__ import annotations
 
 import logging
 
+from node_agents.info import networks_ie
 from node_agents.keys import AKM_8021X, PushKeys, PushSender, pmk_from_msk, response_tag
 from node_agents.mih import Incoming, Message, MihError
 from node_agents.mih.compound import Alt
@@ -31,9 +33,11 @@ class PosRole(Role):
         self.poa_by_bssid = {p["bssid"]: p["mihf_id"] for net in x.get("is_db", []) for p in net["poas"]
                              if p.get("mihf_id") in self.senders}
         self.sessions: dict[tuple[str, str], RadiusEapSession] = {}
-        self.stats = {"pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0}
+        self.stats = {"pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0, "info": 0}
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
+        if inc.msg.name == "Get_Information.request":
+            return self._information(inc.msg)
         if inc.msg.name != "Pro_Auth.request":
             return False
         self.stats["pro_auth"] += 1
@@ -76,6 +80,14 @@ class PosRole(Role):
         if key_name is None:
             return answer("unspecified_failure", _failure(eap))  # never let the MN install a key the PoA lacks
         return answer("success", reply.eap, key_name)  # the PoA's PMKID: the MN checks it against its own
+
+    def _information(self, req: Message) -> Message:
+        """The information service: the networks asked for (IQ_BIN_DATA network IDs), or all of them."""
+        only = {n for q in req.fields.get("iq_bin_data_list", ()) for n in (q.netwk_inc or ())}
+        self.stats["info"] += 1
+        data = networks_ie(self.extra.get("is_db", []), only or None)
+        log.info("Get_Information from %s: %d network(s)", req.src, len(data[0].value))
+        return Message.of("Get_Information.response", dst=req.src, status="success", ir_bin_data_list=(data,))
 
     async def _push(self, msk: bytes, mn: str, poa: str) -> bytes | None:
         """The PMKID the PoA confirmed it installed, or None."""

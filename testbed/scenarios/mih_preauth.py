@@ -25,6 +25,8 @@ class MihHandover:
     eap_ran: bool  # EAP at the target after the handoff (False = pre-authentication paid off)
     target_pmksa_has_mn: bool  # the target hostapd held a PMKSA for the MN before the handoff
     error: str = ""
+    authenticator: str | None = None  # eap_over_mih: the PoS the MN pre-authenticated with...
+    authenticator_from: str | None = None  # ...and who named it ("information service")
 
 
 def pick_target(net: Network, station: str) -> str:
@@ -48,13 +50,8 @@ def run(net: Network, mode: str | None = "ll_auth", station: str | None = None, 
     mac = net.stations[station].mac
     pre: dict = {}
     if mode is not None:
+        # eap_over_mih: the MN agent asks the information service for the target's authenticator
         req = {"cmd": "preauth", "mode": mode, "target": ap.bssid, "ssid": ap.plan.ssid, "timeout": timeout}
-        if mode == "eap_over_mih":  # the target's authenticator: the PoS of the target AP's domain
-            dom = net.plan.topology.nodes[target].domain
-            pos = net.plan.topology.domains[dom].pos if dom else None
-            if pos not in net.agents:
-                raise MihsecError(f"{target} has no point of service to pre-authenticate with")
-            req.update(pos=net.agents[pos].cfg.mihf_id, pos_ip=str(net.plan.node_ip(pos).ip))
         pre = agent.call(req, timeout=timeout + 10)
     has_pmksa = any(mac in line for line in ap.hostapd.pmksa())
     ho = agent.call({"cmd": "handover", "target": ap.bssid, "ssid": ap.plan.ssid, "freq": ap.plan.freq,
@@ -63,7 +60,7 @@ def run(net: Network, mode: str | None = "ll_auth", station: str | None = None, 
         raise MihsecError(f"handover of {station} to {target} failed: {ho.get('error') or ho}")
     return MihHandover(mode, station, target, ap.bssid, pre.get("ok") if mode else None, pre.get("duration_ms"),
                        pre.get("via"), pre.get("pmkid"), ho["duration_ms"], ho["eap_ran"], has_pmksa,
-                       pre.get("error", ""))
+                       pre.get("error", ""), pre.get("authenticator"), pre.get("authenticator_from"))
 
 
 def reset(net: Network, station: str = "mn") -> None:

@@ -60,6 +60,10 @@ def test_preauth_then_four_way_only(net: Network, mode: str) -> None:
     print(f"\n{net.plan.topology.name} {mode}: pre-auth {r.preauth_ms} ms via {r.preauth_via}, "
           f"handover {r.handover_ms} ms")
     assert r.preauth_ok, r
+    if mode == "eap_over_mih":  # the MN found the target's authenticator through the information service
+        dom = net.plan.topology.nodes[r.target].domain
+        pos = net.agents[net.plan.topology.domains[dom].pos].cfg.mihf_id
+        assert (r.authenticator, r.authenticator_from) == (pos, "information service"), r
     assert r.target_pmksa_has_mn, "the target hostapd must hold the PMKSA before the handoff"
     assert not r.eap_ran, "after pre-authentication the handoff must not run EAP"
     air = last_handover(net, r.bssid)

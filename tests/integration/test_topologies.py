@@ -47,8 +47,7 @@ def footprint(net: Network) -> tuple[int, int]:
     return len(pids), rss // 2**20
 
 
-# campus is not listed: its PoS could not reach the AP agents over MIH in the last run (open bug, issue 4).
-@pytest.mark.parametrize("name", ["two-domain-wlan", "wired-to-wlan"])
+@pytest.mark.parametrize("name", ["two-domain-wlan", "wired-to-wlan", "campus"])
 def test_topology_comes_up(name: str, results_dir: Path) -> None:
     topo = topology.load(name)
     plan = make_plan(topo)
