@@ -5,6 +5,8 @@ in place, so changing an impairment between two measurements never leaves an old
 """
 from __future__ import annotations
 
+import subprocess
+
 from pyroute2 import NetNS
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -24,9 +26,17 @@ def set_netem(netns: str, ifname: str, delay_ms: float = 0, jitter_ms: float = 0
     if not (delay_ms or jitter_ms or loss_pct or rate_mbit):
         clear(netns, ifname)
         return
-    kw: dict = {"delay": int(delay_ms * 1000), "jitter": int(jitter_ms * 1000), "loss": loss_pct, "limit": 10000}
     if rate_mbit:
-        kw["rate"] = max(1, int(rate_mbit * 1e6 // 8))  # bytes/s (netem's unit)
+        # pyroute2 (0.7-0.9) cannot encode netem's rate attribute (an int fails to pack, "2.5mbit" to parse):
+        # iproute2's tc can.
+        argv = ["ip", "netns", "exec", netns, "tc", "qdisc", "replace", "dev", ifname, "root", "handle", "1:",
+                "netem", "limit", "10000", "delay", f"{delay_ms:g}ms", f"{jitter_ms:g}ms", "loss",
+                f"{loss_pct:g}%", "rate", f"{rate_mbit * 1000:.0f}kbit"]
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SetupError(f"tc netem on {ifname} in {netns} failed: {r.stderr.strip()}")
+        return
+    kw: dict = {"delay": int(delay_ms * 1000), "jitter": int(jitter_ms * 1000), "loss": loss_pct, "limit": 10000}
     with NetNS(netns) as ns:
         idx = _index(ns, netns, ifname)
         try:

@@ -7,6 +7,11 @@ it and keeps the kernel's receive timestamp of each packet (SO_TIMESTAMPNS), so 
 own scheduling does not blur the arrival times.
 
 Interruption = the longest gap between consecutive arrivals; lost = sent - received.
+
+With `via` (interfaces of the sender), every packet leaves through each of them (SO_BINDTODEVICE; the
+station's address counts as on-link there): a correspondent with a leg in each domain reaches the
+station wherever it is attached, the way a mobility anchor bicasts during a handover. The receiver
+counts a sequence number once.
 """
 from __future__ import annotations
 
@@ -61,11 +66,16 @@ def in_netns(netns: str | None) -> Iterator[None]:
 
 def _send_loop(netns: str | None, dst: str, port: int, rate: float, size: int, token: int,
                stop: "mp.synchronize.Event", sent: "mp.sharedctypes.Synchronized",
-               max_gap_us: "mp.sharedctypes.Synchronized") -> None:
+               max_gap_us: "mp.sharedctypes.Synchronized", via: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the orchestrator's to handle; it stops us
     if netns:
         _enter(netns)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    socks = []
+    for ifname in via or [None]:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if ifname:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+        socks.append(s)
     pad = b"\0" * max(0, size - _HDR.size)
     period = 1.0 / rate
     seq, t_next, last = 0, time.monotonic(), None
@@ -74,10 +84,12 @@ def _send_loop(netns: str | None, dst: str, port: int, rate: float, size: int, t
         if now < t_next:
             time.sleep(t_next - now)
             now = time.monotonic()
-        try:
-            sock.sendto(_HDR.pack(token, seq, time.time()) + pad, (dst, port))
-        except OSError:
-            pass  # e.g. no route or neighbour for a moment: that packet is lost, like any other
+        data = _HDR.pack(token, seq, time.time()) + pad
+        for sock in socks:
+            try:
+                sock.sendto(data, (dst, port))
+            except OSError:
+                pass  # e.g. no route or neighbour for a moment: that packet is lost, like any other
         if last is not None:
             max_gap_us.value = max(max_gap_us.value, int((now - last) * 1e6))
         last = now
@@ -85,7 +97,8 @@ def _send_loop(netns: str | None, dst: str, port: int, rate: float, size: int, t
         sent.value = seq
         # Absolute schedule; after a stall (e.g. the sender was descheduled) restart it rather than burst.
         t_next = max(t_next + period, now - period)
-    sock.close()
+    for sock in socks:
+        sock.close()
 
 
 @dataclass
@@ -141,6 +154,7 @@ class Probe:
     port: int = 50000
     rate: float = 200.0
     size: int = 64
+    via: list[str] = field(default_factory=list)  # bicast through these interfaces of the sender
     _token: int = 0
     _sock: socket.socket | None = None
     _thread: threading.Thread | None = None
@@ -168,7 +182,7 @@ class Probe:
         self._t0 = time.time()
         self._proc = ctx.Process(target=_send_loop, name="probe-tx", daemon=True,
                                  args=(self.sender_ns, self.dst, self.port, self.rate, self.size, self._token,
-                                       self._stop_tx, self._sent, self._max_gap))
+                                       self._stop_tx, self._sent, self._max_gap, self.via))
         self._proc.start()
 
     def _recv_loop(self) -> None:

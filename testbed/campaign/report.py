@@ -211,6 +211,16 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
     L.append(f"- Topology `{c.get('topology', '?')}`: two APs (channels 1 and 6, one SSID) on one DS bridge, "
              "FreeRADIUS and a correspondent host behind it; real `mac80211_hwsim` radios, hostapd, "
              "wpa_supplicant and FreeRADIUS in network namespaces.")
+    if any(k.startswith("net-measure-two-domain") for k in meta.get("networks", {})):
+        L.append("- MIH pre-authentication schemes run on topology `measure-two-domain`: two WLAN domains (SSIDs "
+                 "mihsec-a and mihsec-b, separate DS bridges joined by IP routers, a PoS each), so 802.11 "
+                 "pre-authentication cannot reach the target; the MN agent finds the target's PoS through the "
+                 "information service and pre-authenticates through the serving AP. The station keeps its "
+                 "domain-a address (no IP mobility here); the correspondent has a leg in each domain and sends "
+                 "the probe through both, as a mobility anchor bicasting during a handover would, so the "
+                 "interruption is the link-layer handover alone. Its handover command is a pinned BSSID plus a "
+                 "scan of the target's channel (`scan` phase): ROAM cannot move a station whose network block "
+                 "spans two ESSs. Every trial starts at the domain-a AP.")
     sweep = c.get("sweep", {})
     L.append(f"- {meta.get('trials', c.get('trials'))} trials per scheme and parameter point, "
              f"{c.get('warmup', 0)} warm-up handover(s) per scheme first; order {c.get('order')} (seed "

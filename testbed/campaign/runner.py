@@ -122,6 +122,8 @@ class Group:
     @property
     def name(self) -> str:
         d = dict(self.key)
+        if d.get("topology"):  # a scheme's own topology: its name says it
+            return f"net-{d['topology']}"
         parts = [f"{k}-{v}" if not isinstance(v, bool) else k for k, v in d.items()
                  if k != "agents" and BASE_PROFILE.get(k) != v]
         if d.get("agents"):
@@ -225,8 +227,9 @@ class Runner:
     # --- one network ------------------------------------------------------------------------------
 
     def _topology(self, g: Group) -> topology.Topology:
-        topo = topology.load(topology_path(self.c, self.file))
-        profile = {k: v for k, v in g.key if k != "agents"}
+        d = dict(g.key)
+        topo = topology.load(d["topology"] if d.get("topology") else topology_path(self.c, self.file))
+        profile = {k: v for k, v in g.key if k not in ("agents", "topology")}
         security = {n: p.model_copy(update=profile) for n, p in topo.security.items()}
         return topo.model_copy(update={"security": security})
 
@@ -235,8 +238,9 @@ class Runner:
 
         topo = self._topology(g)
         plan = make_plan(topo)
-        station = self.c.station or next(iter(topo.of_role(Station)))
-        cn = self.c.correspondent or next(iter(topo.of_role(Host)), None)
+        own = dict(g.key).get("topology")  # a scheme's own topology: its own station and host
+        station = (None if own else self.c.station) or next(iter(topo.of_role(Station)))
+        cn = (None if own else self.c.correspondent) or next(iter(topo.of_role(Host)), None)
         if cn is None:
             raise MihsecError(f"topology {topo.name!r} has no node of role host to send the probe stream from")
         out_dir = self.results / g.name
@@ -273,14 +277,17 @@ class Runner:
         if sta.plan.ip is None:
             raise MihsecError(f"station {station!r} has no IP address: the probe stream needs one")
         cn_ns = net.ns(cn)
-        cn_if = net.plan.wired_of(cn)[0].ifname
+        legs = [w.ifname for w in net.plan.wired_of(cn)]
         with NetNS(cn_ns) as h:  # no ARP on the correspondent during handovers: the station's MAC is fixed
-            h.neigh("replace", dst=str(sta.plan.ip.ip), lladdr=sta.mac, ifindex=h.link_lookup(ifname=cn_if)[0],
-                    state=0x80)
+            for leg in legs:
+                h.neigh("replace", dst=str(sta.plan.ip.ip), lladdr=sta.mac, ifindex=h.link_lookup(ifname=leg)[0],
+                        state=0x80)
         aaa_node = sta.plan.profile.aaa
         self.ctx = {
             "net": net, "bench": bench, "g": g,
-            "probe": Probe(cn_ns, sta.netns, str(sta.plan.ip.ip), rate=self.c.probe.rate),
+            # a correspondent with a leg in several domains sends through each (bicast: see probe.py)
+            "probe": Probe(cn_ns, sta.netns, str(sta.plan.ip.ip), rate=self.c.probe.rate,
+                           via=legs if len(legs) > 1 else []),
             "aaa": (net.ns(aaa_node), net.plan.wired_of(aaa_node)[0].ifname),
             "rad": net.aaa.get(aaa_node),
             "log": phases.LogTail(sta.wpas.log),
@@ -318,7 +325,7 @@ class Runner:
         impaired: list[tuple[str, str]] = []
         res: ProbeResult | None = None
         try:
-            src = bench.ensure(sch.key_mgmt, sch.proactive_key_caching)
+            src = sch.source(bench)
             dst = bench.other(src)
             rec.source_ap, rec.target_ap = src.plan.node, dst.plan.node
             if rtt:  # the AAA server's link: its replies leave `rtt` ms late (added RTT, one netem)

@@ -20,7 +20,7 @@ from .conftest import assert_nothing_left
 TINY = """\
 name: tiny
 topology: measure-same-ds
-schemes: [full_eap_tls, pmksa_cache, ft_eap_air]
+schemes: [full_eap_tls, pmksa_cache, ft_eap_air, mih_eap, mih_ll_auth]
 trials: 2
 warmup: 0
 seed: 7
@@ -50,7 +50,7 @@ def by(records, scheme: str):
 def test_every_handover_measured_on_both_clocks(tiny: dict) -> None:
     assert tiny["complete"]
     recs = tiny["records"]
-    assert len(recs) == 6, [(r.scheme, r.status, r.error) for r in recs]
+    assert len(recs) == 10, [(r.scheme, r.status, r.error) for r in recs]
     failed = [(r.scheme, r.error) for r in recs if r.status != "measured"]
     assert len(failed) <= 1, failed  # TCG noise may spoil one handover; never more
     for r in recs:
@@ -71,16 +71,26 @@ def test_what_the_air_and_the_aaa_saw(tiny: dict) -> None:
         assert r.eap_on_air == 0 and r.aaa_accepts == 0 and 4 in r.key_msgs
     for r in by(recs, "ft_eap_air"):
         assert r.eap_on_air == 0 and r.aaa_accepts == 0 and r.key_msgs == [] and r.auth_alg == 2
+    for s in ("mih_eap", "mih_ll_auth"):  # pre-authenticated across domains before the trigger
+        for r in by(recs, s):
+            assert r.network.startswith("net-measure-two-domain") and (r.source_ap, r.target_ap) == ("apa", "apb")
+            assert r.prep_ms and r.prep_ms > 0
+            assert r.eap_on_air == 0 and r.aaa_accepts == 0 and 4 in r.key_msgs, r
 
 
 def test_full_eap_is_slower_than_cached(tiny: dict) -> None:
-    # Full EAP vs FT is not asserted here: with 2 trials under TCG the measured FT totals were not
-    # reliably below full EAP's (one FT run took 648 ms vs 274-284 ms for full EAP); open in issue 6.
     recs = tiny["records"]
-    med = {s: statistics.median(r.total_ms for r in by(recs, s)) for s in ("full_eap_tls", "pmksa_cache")}
+    med = {s: statistics.median(r.total_ms for r in by(recs, s))
+           for s in ("full_eap_tls", "pmksa_cache", "mih_eap", "mih_ll_auth") if by(recs, s)}
     intr = {s: statistics.median(r.interruption_ms for r in by(recs, s)) for s in med}
-    assert med["full_eap_tls"] > 1.3 * med["pmksa_cache"], med
-    assert intr["full_eap_tls"] > intr["pmksa_cache"], intr
+    assert {"full_eap_tls", "pmksa_cache"} <= set(med) and len(med) >= 3, med
+    for s in set(med) - {"full_eap_tls"}:
+        assert med["full_eap_tls"] > 1.3 * med[s], med
+        assert intr["full_eap_tls"] > intr[s], intr
+    # FT with no margin: under TCG an FT handover that first pulls PMK-R1 over the DS has taken 648 ms
+    ft = [r.interruption_ms for r in by(recs, "ft_eap_air")]
+    if ft:
+        assert intr["full_eap_tls"] > statistics.median(ft), (intr, ft)
     # EAP-TLS takes at least 4 round trips to the AAA server: the added 50 ms show 4 times over, on both clocks
     for r in by(recs, "full_eap_tls"):
         assert r.phases_pcap["eap"] > 4 * 50 and r.phases_events["eap"] > 4 * 50, r.phases_pcap
@@ -89,11 +99,14 @@ def test_full_eap_is_slower_than_cached(tiny: dict) -> None:
 def test_files(tiny: dict) -> None:
     res = tiny["results"]
     rows = (res / CSV).read_text().splitlines()
-    assert len(rows) == 1 + 6
+    assert len(rows) == 1 + 10
     assert (res / "net-base" / "hwsim0.pcap").stat().st_size > 10000
     assert (res / "net-base" / "logs" / "sta1.wpa_supplicant.log").exists()
     s = stats.summarise(tiny["records"])
-    assert {c["scheme"] for c in s["cells"]} == {"full_eap_tls", "pmksa_cache", "ft_eap_air"}
+    assert {c["scheme"] for c in s["cells"]} == {"full_eap_tls", "pmksa_cache", "ft_eap_air", "mih_eap",
+                                                 "mih_ll_auth"}
+    mih = next(res.glob("net-measure-two-domain*"))
+    assert (mih / "hwsim0.pcap").stat().st_size > 10000 and (mih / "logs" / "mn.agent.log").exists()
 
 
 def test_netem_set_change_clear(tmp_path: Path) -> None:
@@ -107,8 +120,11 @@ def test_netem_set_change_clear(tmp_path: Path) -> None:
         assert impair.show(ns, "v0") == [{"kind": "netem", "delay_ms": 100.0, "loss_pct": 0.0}]
         impair.set_netem(ns, "v0", delay_ms=25, loss_pct=10)
         assert impair.show(ns, "v0") == [{"kind": "netem", "delay_ms": 25.0, "loss_pct": 10.0}]
-        impair.set_netem(ns, "v0", rate_mbit=2.5)  # link rates of topology v2 use the same qdisc
+        impair.set_netem(ns, "v0", delay_ms=5, rate_mbit=2.5)  # link rates of topology v2 use the same qdisc
         assert [q["kind"] for q in impair.show(ns, "v0")] == ["netem"]
+        tc = subprocess.run(["ip", "netns", "exec", ns, "tc", "qdisc", "show", "dev", "v0"], capture_output=True,
+                            text=True).stdout
+        assert "delay 5ms" in tc and ("rate 2500Kbit" in tc or "rate 2.5Mbit" in tc), tc
         impair.clear(ns, "v0")
         assert [q["kind"] for q in impair.show(ns, "v0")] != ["netem"]
         impair.clear(ns, "v0")  # twice is fine

@@ -80,12 +80,15 @@ def test_schedule_is_complete_seeded_and_interleaved(tmp_path: Path) -> None:
 def test_every_scheme_is_one_module_with_a_network_key() -> None:
     schemes = available()
     assert {"full_eap_tls", "full_peap", "pmksa_cache", "okc", "rsn_preauth", "ft_eap_air", "ft_eap_ds",
-            "erp"} <= set(schemes)
+            "erp", "mih_eap", "mih_ll_auth"} <= set(schemes)
     for name, s in schemes.items():
         assert s.name == name and s.title and s.description
     keys = {s.network_key() for s in schemes.values()}
-    # TLS with FT/OKC on offer, the same with RSN pre-auth advertised, and PEAP
-    assert len(keys) == 3
+    # TLS with FT/OKC on offer, the same with RSN pre-auth advertised, PEAP, and both MIH modes on their
+    # own two-domain topology with the agents
+    assert len(keys) == 4
+    assert schemes["mih_eap"].network_key() == schemes["mih_ll_auth"].network_key()
+    assert ("topology", "measure-two-domain") in schemes["mih_eap"].network_key()
 
 
 def test_cli_registers_campaign() -> None:

@@ -2,7 +2,7 @@
 
 The harness runs every trial the same way:
 
-    src = bench.ensure(scheme.key_mgmt, scheme.proactive_key_caching)   # untimed: serving AP, right AKM
+    src = scheme.source(bench)                  # untimed: connected (right AKM), the serving AP
     dst = bench.other(src)
     prep_ms = scheme.prepare(bench, src, dst)   # untimed: caches, pre-authentication, key pushes ...
     ... probe stream starts, impairments are on ...
@@ -50,13 +50,19 @@ class Scheme:
     command: ClassVar[str] = "ROAM"  # the wpa_supplicant command that performs the handover
     expect_eap: ClassVar[bool | None] = None  # EAP must (True) / must not (False) run in the handover
     expect_4way: ClassVar[bool | None] = None  # the 4-way handshake must (True) / must not (False) run
+    topology: ClassVar[str | None] = None  # a shipped topology this scheme needs instead of the campaign's
 
     @property
     def ft(self) -> bool:
         return self.key_mgmt.startswith("FT-")
 
     def network_key(self) -> tuple:
-        return tuple(sorted({**BASE_PROFILE, **self.profile}.items())) + (("agents", self.agents),)
+        key = tuple(sorted({**BASE_PROFILE, **self.profile}.items())) + (("agents", self.agents),)
+        return key + ((("topology", self.topology),) if self.topology else ())
+
+    def source(self, bench: "Bench") -> ApNode:
+        """Untimed: the station connected with this scheme's AKM; returns the serving AP."""
+        return bench.ensure(self.key_mgmt, self.proactive_key_caching)
 
     def unsupported(self, bench: "Bench") -> str | None:
         """Why this scheme cannot run on this bench (asked once per network), or None."""
@@ -113,13 +119,19 @@ class Bench:
     def __post_init__(self) -> None:
         self.sta: StationNode = self.net.stations[self.station]
         ssid = self.sta.plan.ssid
-        self.aps: list[ApNode] = [a for a in self.net.aps.values() if a.plan.ssid == ssid]
-        if len(self.aps) < 2:
-            raise MihsecError(f"a handover campaign needs two APs with SSID {ssid!r}, the topology has "
-                              f"{len(self.aps)}")
-        self.aps = self.aps[:2]
+        # The station's network block for its SSID: one ESS, or (a block without SSID) every ESS it holds
+        # credentials for, e.g. two domains; the two APs of the bench are the first two it covers.
         nets = getattr(self.sta.plan, "networks", None) or []
-        self.net_id = next((i for i, n in enumerate(nets) if n.ssid == ssid), 0)
+        self.net_id, block = next(((i, n) for i, n in enumerate(nets) if ssid in n.ssids), (0, None))
+        ssids = set(block.ssids) if block else {ssid}
+        self.pin = block is not None and block.ssid is None  # a block without SSID roams to any ESS: pin
+        self.aps: list[ApNode] = [a for a in self.net.aps.values() if a.plan.ssid in ssids]
+        if len(self.aps) < 2:
+            raise MihsecError(f"a handover campaign needs two APs the station {self.station!r} can use "
+                              f"(SSID {' or '.join(sorted(ssids))}), the topology has {len(self.aps)}")
+        self.aps = self.aps[:2]
+        serving = getattr(self.sta.plan, "serving", None)
+        self.home: ApNode = next((a for a in self.aps if a.plan.node == serving), self.aps[0])
 
     @property
     def wpas(self):
@@ -184,7 +196,8 @@ class Bench:
             self.wpas.ok(f"SELECT_NETWORK {self.net_id}")
             self._wait_connected(ap, "connect")
         finally:
-            self.wpas.set_network(self.net_id, "bssid", "any")
+            if not self.pin:
+                self.wpas.set_network(self.net_id, "bssid", "any")
 
     def flush_ap(self, ap: ApNode) -> None:
         assert ap.hostapd is not None
@@ -198,6 +211,14 @@ class Bench:
                 return
             time.sleep(0.1)
         raise SchemeError(f"{ap.plan.node} ({ap.bssid}) not found by a scan of {ap.plan.freq} MHz")
+
+    def go(self, ap: ApNode) -> None:
+        """An untimed move for a station whose network block spans several ESSs (ROAM cannot): pin the
+        BSSID, scan its channel, wait for the reassociation."""
+        self.wpas.set_network(self.net_id, "bssid", ap.bssid)
+        self.wpas.mark()
+        self.wpas.ok(f"SCAN freq={ap.plan.freq}")
+        self._wait_connected(ap, "move")
 
     def roam(self, ap: ApNode, command: str = "ROAM") -> None:
         """An untimed handover (to set up caches)."""
