@@ -372,6 +372,19 @@ class Network:
 
     # --- teardown -------------------------------------------------------------------------
 
+    def footprint(self) -> tuple[int, int]:
+        """Processes of this run (in its namespaces, or started by it) and their resident memory, MiB."""
+        st = self.state
+        assert st is not None
+        pids = {p for n in st.namespaces for p in network.namespace_pids(n)} | {p.pid for p in st.processes}
+        rss = 0
+        for pid in pids:
+            try:
+                rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * 4096
+            except (OSError, IndexError):
+                pass  # gone meanwhile
+        return len(pids), rss // 2**20
+
     def stop(self) -> None:
         """Idempotent; safe on a half-built network."""
         daemons = list(self.agents.values()) + list(self.wired.values()) + list(self.eap_peers.values())

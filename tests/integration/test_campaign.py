@@ -14,9 +14,10 @@ from testbed.campaign.runner import CSV, Runner, load_records
 
 from .conftest import assert_nothing_left
 
-# +50 ms between the APs and FreeRADIUS: a full EAP pays it on every one of its round trips, PMKSA caching
-# and FT never talk to the AAA server. (At +0 ms under a loaded TCG host, an FT handover that must first pull
-# PMK-R1 from the other AP can take as long as a full EAP-TLS: no ordering to assert there.)
+# Two AAA distances: +0 and +100 ms of RTT between the APs and FreeRADIUS. A full EAP pays the added RTT on
+# every one of its round trips; PMKSA caching, FT and MIH pre-authentication never talk to the AAA server
+# during the handover. Orderings are asserted at +100 ms: at +0 under TCG a whole EAP-TLS exchange takes
+# about 75 ms, the size of the one-channel scan in the MIH handover command and of TCG's noise.
 TINY = """\
 name: tiny
 topology: measure-same-ds
@@ -24,7 +25,7 @@ schemes: [full_eap_tls, pmksa_cache, ft_eap_air, mih_eap, mih_ll_auth]
 trials: 2
 warmup: 0
 seed: 7
-sweep: {aaa_rtt_ms: [50]}
+sweep: {aaa_rtt_ms: [0, 100]}
 """
 
 
@@ -43,16 +44,17 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"complete": complete, "results": results, "records": load_records(results)}
 
 
-def by(records, scheme: str):
-    return [r for r in records if r.scheme == scheme and r.status == "measured"]
+def by(records, scheme: str, rtt: float | None = None):
+    return [r for r in records if r.scheme == scheme and r.status == "measured"
+            and (rtt is None or r.params.get("aaa_rtt_ms") == rtt)]
 
 
 def test_every_handover_measured_on_both_clocks(tiny: dict) -> None:
     assert tiny["complete"]
     recs = tiny["records"]
-    assert len(recs) == 10, [(r.scheme, r.status, r.error) for r in recs]
+    assert len(recs) == 20, [(r.scheme, r.status, r.error) for r in recs]
     failed = [(r.scheme, r.error) for r in recs if r.status != "measured"]
-    assert len(failed) <= 1, failed  # TCG noise may spoil one handover; never more
+    assert len(failed) <= 2, failed  # TCG noise may spoil a handover now and then; never more than 1 in 10
     for r in recs:
         if r.status != "measured":
             continue
@@ -80,26 +82,39 @@ def test_what_the_air_and_the_aaa_saw(tiny: dict) -> None:
 
 def test_full_eap_is_slower_than_cached(tiny: dict) -> None:
     recs = tiny["records"]
-    med = {s: statistics.median(r.total_ms for r in by(recs, s))
-           for s in ("full_eap_tls", "pmksa_cache", "mih_eap", "mih_ll_auth") if by(recs, s)}
-    intr = {s: statistics.median(r.interruption_ms for r in by(recs, s)) for s in med}
-    assert {"full_eap_tls", "pmksa_cache"} <= set(med) and len(med) >= 3, med
+    far = {s: by(recs, s, 100) for s in ("full_eap_tls", "pmksa_cache", "ft_eap_air", "mih_eap", "mih_ll_auth")}
+    med = {s: statistics.median(r.total_ms for r in rs) for s, rs in far.items() if rs}
+    intr = {s: statistics.median(r.interruption_ms for r in rs) for s, rs in far.items() if rs}
+    assert "full_eap_tls" in med and len(med) >= 4, med  # at most one cell lost to TCG noise
     for s in set(med) - {"full_eap_tls"}:
         assert med["full_eap_tls"] > 1.3 * med[s], med
-        assert intr["full_eap_tls"] > intr[s], intr
-    # FT with no margin: under TCG an FT handover that first pulls PMK-R1 over the DS has taken 648 ms
-    ft = [r.interruption_ms for r in by(recs, "ft_eap_air")]
-    if ft:
-        assert intr["full_eap_tls"] > statistics.median(ft), (intr, ft)
-    # EAP-TLS takes at least 4 round trips to the AAA server: the added 50 ms show 4 times over, on both clocks
-    for r in by(recs, "full_eap_tls"):
-        assert r.phases_pcap["eap"] > 4 * 50 and r.phases_events["eap"] > 4 * 50, r.phases_pcap
+        assert intr["full_eap_tls"] > 1.3 * intr[s], intr
+    # EAP-TLS takes at least 4 round trips to the AAA server: the added 100 ms show 4 times over, on both clocks
+    for r in far["full_eap_tls"]:
+        assert r.phases_pcap["eap"] > 4 * 100 and r.phases_events["eap"] > 4 * 100, r.phases_pcap
+
+
+def test_only_full_eap_grows_with_aaa_rtt(tiny: dict) -> None:
+    """+100 ms of AAA RTT: full EAP grows by several RTTs; the others stay within one RTT of where they were."""
+    recs = tiny["records"]
+    growth = {}
+    for s in ("full_eap_tls", "pmksa_cache", "ft_eap_air", "mih_eap", "mih_ll_auth"):
+        near, far = by(recs, s, 0), by(recs, s, 100)
+        if near and far:
+            growth[s] = statistics.median(r.interruption_ms for r in far) - \
+                statistics.median(r.interruption_ms for r in near)
+    print(f"\ninterruption growth from +0 to +100 ms AAA RTT (ms): {growth}")
+    assert "full_eap_tls" in growth and len(growth) >= 4, growth
+    assert growth["full_eap_tls"] > 3 * 100, growth
+    for s, g in growth.items():
+        if s != "full_eap_tls":
+            assert abs(g) < 100, (s, growth)
 
 
 def test_files(tiny: dict) -> None:
     res = tiny["results"]
     rows = (res / CSV).read_text().splitlines()
-    assert len(rows) == 1 + 10
+    assert len(rows) == 1 + 20
     assert (res / "net-base" / "hwsim0.pcap").stat().st_size > 10000
     assert (res / "net-base" / "logs" / "sta1.wpa_supplicant.log").exists()
     s = stats.summarise(tiny["records"])

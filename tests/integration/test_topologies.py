@@ -11,7 +11,6 @@ import pytest
 
 from testbed import topology
 from testbed.net import Network
-from testbed.network import namespace_pids
 from testbed.plan import make_plan
 
 from .conftest import assert_nothing_left
@@ -35,24 +34,12 @@ def all_agents_healthy(net: Network) -> None:
     assert {"mn", "poa", "pos"} <= roles
 
 
-def footprint(net: Network) -> tuple[int, int]:
-    """Processes in the run's namespaces (plus root-namespace ones it started) and their RSS in MiB."""
-    pids = {p for n in net.state.namespaces for p in namespace_pids(n)} | {p.pid for p in net.state.processes}
-    rss = 0
-    for pid in pids:
-        try:
-            rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * 4096
-        except (OSError, IndexError):
-            pass
-    return len(pids), rss // 2**20
-
-
 @pytest.mark.parametrize("name", ["two-domain-wlan", "wired-to-wlan", "campus"])
 def test_topology_comes_up(name: str, results_dir: Path) -> None:
     topo = topology.load(name)
     plan = make_plan(topo)
     with Network(plan, results_dir / name) as net:
-        procs, mib = footprint(net)
+        procs, mib = net.footprint()
         print(f"\n{name}: bring-up {net.timings['bring_up']:.1f} s, {procs} processes, {mib} MiB RSS")
         all_agents_healthy(net)
         mn = next(iter(net.stations), None) or "mn"
