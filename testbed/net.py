@@ -308,6 +308,15 @@ class Network:
             next(iter(pos.values()), None)
         return {"mihf_id": p.mihf_id, "ip": str(p.ip)} if p else None
 
+    def _ess_subnet(self, ap: str) -> tuple[str | None, str | None]:
+        """The IPv4 subnet behind an AP (its DS) and the router on it, for the information service."""
+        ip = self.plan.node_ip(ap)
+        if ip is None:
+            return None, None
+        gw = next((w.ip for w in self.plan.wired if w.ip and w.ip.network == ip.network
+                   and self.plan.nodes.get(w.node) == "router"), None)
+        return str(ip.network), str(gw.ip) if gw else None
+
     def _agent_extras(self) -> dict[str, dict]:
         """Role settings of each agent: daemon sockets, the information-service database, push keys."""
         import secrets as _secrets
@@ -321,8 +330,9 @@ class Network:
             members = [a for a in self.aps.values() if a.plan.ssid == ssid]
             dom = plan.topology.nodes[members[0].plan.node].domain
             dpos = next((p for p in pos.values() if p.domain == dom), None)
+            subnet, gateway = self._ess_subnet(members[0].plan.node)
             is_db.append({"ssid": ssid, "domain": dom, "akm": members[0].plan.profile.akm,
-                          "eap": [members[0].plan.profile.eap],
+                          "eap": [members[0].plan.profile.eap], "subnet": subnet, "gateway": gateway,
                           "pos": {"mihf_id": dpos.mihf_id, "ip": str(dpos.ip)} if dpos else None,
                           "poas": [{"node": a.plan.node, "bssid": a.bssid, "channel": a.plan.channel,
                                     "freq": a.plan.freq, "mihf_id": agents[a.plan.node].mihf_id
@@ -346,6 +356,7 @@ class Network:
             elif a.role == "mn" and node in self.stations:
                 sta = self.stations[node]
                 extras[node] = {"wpas_ctrl": str(sta.wpas.ctrl_path), "radio_mac": sta.mac,
+                                "radio_ifname": sta.plan.ifname,
                                 "wired_ctrl": str(self.wired[node].ctrl_path) if node in self.wired else None,
                                 "eap_peer_ctrl": str(self.eap_peers[node].ctrl_path) if node in self.eap_peers
                                 else None, "eap_peer_port": "mpa0",

@@ -11,14 +11,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import logging
+import socket
 import time
 from dataclasses import asdict
 
+from pyroute2 import IPRoute
+
 from node_agents.info import Candidate, candidates
 from node_agents.l2 import mac_bytes
+from node_agents.link_sap import LinkSap, link_tuple
 from node_agents.mih import Message, MihError
 from node_agents.mih import mihtypes as T
+from node_agents.mih.compound import Alt
 from node_agents.roles import Role
 from testbed.daemons.ctrl import CtrlSocket, EventMonitor
 from testbed.daemons.wpa import parse_kv
@@ -35,6 +41,36 @@ class MnRole(Role):
     async def start(self) -> None:
         self.net_ids: dict[str, int] = self.extra.get("net_ids", {})
         self.radio_mac: str = self.extra.get("radio_mac", "")
+        self.serving_pos: dict | None = self.extra.get("is_server")  # where link events and commits go
+        self.sent: dict[str, int] = {}
+        loop = asyncio.get_running_loop()
+        self.saps = [LinkSap(self.extra[key], link_type, self.radio_mac,
+                             lambda m: loop.call_soon_threadsafe(self._indicate, m))
+                     for key, link_type in (("wpas_ctrl", "IEEE802_11"), ("wired_ctrl", "Ethernet"))
+                     if self.extra.get(key)]
+        for sap in self.saps:
+            sap.start()
+
+    async def stop(self) -> None:
+        for sap in self.saps:
+            sap.stop()
+
+    def _indicate(self, msg: Message) -> None:
+        """Send a link SAP's indication to the serving PoS (in the background: the link may be down)."""
+        pos = self.serving_pos
+        if not pos:
+            return
+        name = msg.name.split(".")[0]
+        self.sent[name] = self.sent.get(name, 0) + 1
+
+        async def send() -> None:
+            try:
+                await self.agent.mihf.indicate((pos["ip"], self.cfg.port),
+                                               Message.of(msg.name, dst=pos["mihf_id"], **msg.fields))
+            except (MihError, OSError) as e:
+                log.debug("%s to %s not delivered: %s", msg.name, pos["mihf_id"], e)
+
+        asyncio.ensure_future(send())
 
     def _ctrl(self, key: str) -> CtrlSocket:
         return CtrlSocket(self.extra[key], f"wpa_supplicant ({key})")
@@ -131,6 +167,72 @@ class MnRole(Role):
             raise RuntimeError(f"the information server answered {rsp.fields.get('status')}")
         return candidates(rsp.fields.get("ir_bin_data_list"))
 
+    async def _mih_handover(self, target: str, ssid: str, freq: int, timeout: float) -> dict:
+        """MN-initiated handover: MN_HO_Commit to the serving PoS, the link action (pinned BSSID, scan,
+        reassociation), IP renewal when the target is another subnet (from the information service),
+        then MN_HO_Complete to the target's PoS."""
+        try:
+            cand = next((c for c in await self.discover(ssid) if c.bssid == target), None)
+        except (RuntimeError, MihError) as e:
+            log.info("no information on %s: %s", target, e)
+            cand = None
+        with self._ctrl("wpas_ctrl") as c:
+            old = parse_kv(c.request("STATUS")).get("bssid")
+        commit = await self._ask(self.serving_pos, Message.of(
+            "MN_HO_Commit.request", link_type="IEEE802_11", target_network_info=Alt("link_addr", Alt("mac", target))))
+        if commit not in ("success", None):  # None: no PoS answered; the MN goes anyway (break before make)
+            return {"ok": False, "error": f"MN_HO_Commit answered {commit}", "commit": commit}
+        out = await asyncio.to_thread(self._handover, target, ssid, freq, timeout)
+        out["commit"] = commit
+        if not out["ok"]:
+            return out
+        out["ip"] = await asyncio.to_thread(self._renew_ip, cand) if cand else None
+        if cand and cand.pos_ip:
+            self.serving_pos = {"mihf_id": cand.pos_mihf_id, "ip": cand.pos_ip}
+        out["complete"] = await self._ask(self.serving_pos, Message.of(
+            "MN_HO_Complete.request", link_id=link_tuple("IEEE802_11", self.radio_mac, old),
+            new_link_id=link_tuple("IEEE802_11", self.radio_mac, target), ho_result="success"))
+        return out
+
+    async def _ask(self, pos: dict | None, msg: Message) -> str | None:
+        """Send a request to a PoS; its status, or None when there is no PoS or it does not answer."""
+        if not pos:
+            return None
+        try:
+            rsp = await self.agent.mihf.request((pos["ip"], self.cfg.port),
+                                                Message.of(msg.name, dst=pos["mihf_id"], **msg.fields))
+        except MihError as e:
+            log.warning("%s to %s: %s", msg.name, pos["mihf_id"], e)
+            return None
+        return rsp.fields.get("status")
+
+    def _renew_ip(self, cand: Candidate) -> str | None:
+        """Move the radio's address into the target's subnet (same host part) and route through its access
+        router, when the information service says the target is another subnet; returns the new address."""
+        if not cand.subnet:
+            return None
+        ifname = self.extra.get("radio_ifname", "wlan0")
+        net = ipaddress.IPv4Network(cand.subnet)
+        with IPRoute() as ipr:
+            idx = ipr.link_lookup(ifname=ifname)[0]
+            cur = [ipaddress.IPv4Interface(f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}")
+                   for a in ipr.get_addr(index=idx, family=socket.AF_INET)]
+            if not cur or any(a.ip in net for a in cur):
+                return None
+            new = ipaddress.IPv4Interface(f"{net.network_address + (int(cur[0].ip) & int(cur[0].hostmask))}/"
+                                          f"{net.prefixlen}")
+            for r in ipr.get_routes(family=socket.AF_INET, oif=idx):
+                if r.get_attr("RTA_GATEWAY"):
+                    ipr.route("del", dst=f"{r.get_attr('RTA_DST') or '0.0.0.0'}/{r['dst_len']}", oif=idx,
+                              gateway=r.get_attr("RTA_GATEWAY"))
+            for a in cur:
+                ipr.addr("del", index=idx, address=str(a.ip), prefixlen=a.network.prefixlen)
+            ipr.addr("add", index=idx, address=str(new.ip), prefixlen=new.network.prefixlen)
+            if cand.gateway:
+                ipr.route("replace", dst="0.0.0.0/0", gateway=cand.gateway, oif=idx)
+        log.info("IP renewed on %s: %s -> %s (gateway %s)", ifname, cur[0], new, cand.gateway)
+        return str(new)
+
     async def command(self, req: dict) -> dict | None:
         cmd = req.get("cmd")
         if cmd == "discover":
@@ -146,8 +248,8 @@ class MnRole(Role):
             from node_agents.roles.mn_eap import preauth_eap_over_mih
             return await preauth_eap_over_mih(self, req)
         if cmd == "stats":
-            return {"ok": True, **dict(self.agent.mihf.stats)}
+            return {"ok": True, **dict(self.agent.mihf.stats), "indications": dict(self.sent)}
         if cmd == "handover":
-            return await asyncio.to_thread(self._handover, req["target"], req["ssid"], int(req["freq"]),
-                                           float(req.get("timeout", 60)))
+            return await self._mih_handover(req["target"], req["ssid"], int(req["freq"]),
+                                            float(req.get("timeout", 60)))
         return None

@@ -17,6 +17,14 @@ from node_agents.roles import Role
 log = logging.getLogger("mihsec.agent.pos")
 
 
+LINK_EVENTS = {"Link_Up.indication", "Link_Down.indication", "Link_Going_Down.indication",
+               "Link_Detected.indication"}
+
+
+def _poa(link_tuple) -> str:
+    return link_tuple.poa_addr.value if link_tuple.poa_addr else "-"
+
+
 def _failure(eap_req: bytes) -> bytes:
     ident = eap_req[1] if len(eap_req) > 1 else 0
     return bytes([4, ident, 0, 4])  # EAP-Failure
@@ -33,11 +41,25 @@ class PosRole(Role):
         self.poa_by_bssid = {p["bssid"]: p["mihf_id"] for net in x.get("is_db", []) for p in net["poas"]
                              if p.get("mihf_id") in self.senders}
         self.sessions: dict[tuple[str, str], RadiusEapSession] = {}
-        self.stats = {"pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0, "info": 0}
+        self.stats = {"pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0, "info": 0,
+                      "ho_commit": 0, "ho_complete": 0, "events": {}}
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
-        if inc.msg.name == "Get_Information.request":
+        name = inc.msg.name
+        if name == "Get_Information.request":
             return self._information(inc.msg)
+        if name in LINK_EVENTS:  # the MNs' link SAPs report to their point of service
+            self.stats["events"][name.split(".")[0]] = self.stats["events"].get(name.split(".")[0], 0) + 1
+            log.info("%s from %s", name, inc.msg.src)
+            return None
+        if name == "MN_HO_Commit.request":
+            return self._commit(inc.msg)
+        if name == "MN_HO_Complete.request":
+            self.stats["ho_complete"] += 1
+            f = inc.msg.fields
+            log.info("MN_HO_Complete from %s: %s -> %s, %s", inc.msg.src, _poa(f["link_id"]), _poa(f["new_link_id"]),
+                     f["ho_result"])
+            return Message.of("MN_HO_Complete.response", dst=inc.msg.src, status="success")
         if inc.msg.name != "Pro_Auth.request":
             return False
         self.stats["pro_auth"] += 1
@@ -80,6 +102,17 @@ class PosRole(Role):
         if key_name is None:
             return answer("unspecified_failure", _failure(eap))  # never let the MN install a key the PoA lacks
         return answer("success", reply.eap, key_name)  # the PoA's PMKID: the MN checks it against its own
+
+    def _commit(self, req: Message) -> Message:
+        """An MN commits to a handover: permitted when the target is a PoA the information service knows."""
+        tgt = req.fields["target_network_info"]
+        known = {p["bssid"] for net in self.extra.get("is_db", []) for p in net["poas"]}
+        ok = tgt.tag == "link_addr" and tgt.value.value in known
+        self.stats["ho_commit"] += 1
+        log.info("MN_HO_Commit from %s to %s: %s", req.src, tgt.value.value if tgt.tag == "link_addr" else tgt.value,
+                 "permitted" if ok else "unknown target")
+        return Message.of("MN_HO_Commit.response", dst=req.src, status="success" if ok else "rejected",
+                          link_type=req.fields["link_type"], target_network_info=tgt)
 
     def _information(self, req: Message) -> Message:
         """The information service: the networks asked for (IQ_BIN_DATA network IDs), or all of them."""

@@ -28,6 +28,9 @@ class MihHandover:
     error: str = ""
     authenticator: str | None = None  # eap_over_mih: the PoS the MN pre-authenticated with...
     authenticator_from: str | None = None  # ...and who named it ("information service")
+    commit: str | None = None  # MN_HO_Commit.response status from the serving PoS
+    complete: str | None = None  # MN_HO_Complete.response status from the target's PoS
+    new_ip: str | None = None  # the radio's address after IP renewal (None: it stayed)
 
 
 def pick_target(net: Network, station: str) -> str:
@@ -61,7 +64,8 @@ def run(net: Network, mode: str | None = "ll_auth", station: str | None = None, 
         raise MihsecError(f"handover of {station} to {target} failed: {ho.get('error') or ho}")
     return MihHandover(mode, station, target, ap.bssid, pre.get("ok") if mode else None, pre.get("duration_ms"),
                        pre.get("via"), pre.get("pmkid"), ho["duration_ms"], ho["eap_ran"], has_pmksa,
-                       pre.get("error", ""), pre.get("authenticator"), pre.get("authenticator_from"))
+                       pre.get("error", ""), pre.get("authenticator"), pre.get("authenticator_from"),
+                       ho.get("commit"), ho.get("complete"), ho.get("ip"))
 
 
 def reset(net: Network, station: str = "mn") -> None:

@@ -75,6 +75,18 @@ def test_preauth_then_four_way_only(net: Network, mode: str) -> None:
     wanted = (1, 1009) if mode == "eap_over_mih" else (1, 9)  # Pro_Auth (provisional) / LL_Auth
     assert any(f[:2] == wanted and f[2] == 1 for f in frames), frames[:5]  # requests...
     assert any(f[:2] == wanted and f[2] == 2 for f in frames), frames[:5]  # ...and their responses
+    # the handover itself: MN_HO_Commit to the serving PoS (on the serving DS), the link SAP's Link_Up, the
+    # MN_HO_Complete to the target's PoS; across subnets the MN renews its address and reaches the CN again
+    assert (r.commit, r.complete) == ("success", "success"), r
+    assert any(f == (3, 7, 1) for f in frames) and any(f == (3, 7, 2) for f in frames), "no MN_HO_Commit"
+    target_pos = net.agents[net.plan.topology.domains[net.plan.topology.nodes[r.target].domain].pos]
+    assert target_pos.call({"cmd": "stats"})["ho_complete"] >= 1
+    assert net.agents["mn"].call({"cmd": "stats"})["indications"].get("Link_Up", 0) >= 1
+    if net.plan.topology.name == "two-domain-wlan":
+        assert r.new_ip == "10.2.0.100/24", r
+    ping = subprocess.run(["ip", "netns", "exec", net.ns("mn"), "ping", "-c", "3", "-i", "0.3", "-W", "3",
+                           str(net.plan.node_ip("cn").ip)], capture_output=True, text=True)
+    assert ping.returncode == 0, f"the MN cannot reach the CN after the handover:\n{ping.stdout}"
 
 
 # Faults run on two-domain-wlan only (the code paths are the same on wired-to-wlan).
