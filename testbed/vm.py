@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -82,6 +83,14 @@ def _matplotlib_cache() -> Path | None:
     return d
 
 
+def _relay(src) -> None:
+    """Copy the VM's console to our stdout as it comes."""
+    out = sys.stdout.buffer
+    for chunk in iter(lambda: src.read1(65536), b""):
+        out.write(chunk)
+        out.flush()
+
+
 def run(argv: list[str], rwdirs: list[Path], timeout: float = 1800, memory: str = "2G", cpus: int = 2,
         env: dict[str, str] | None = None) -> int:
     """Run `argv` in the guest (cwd = the repository), streaming its output; return its exit status."""
@@ -103,11 +112,20 @@ def run(argv: list[str], rwdirs: list[Path], timeout: float = 1800, memory: str 
         cmd += ["--rwdir", str(d.resolve())]
     cmd += ["--exec", guest_cmd]
     state = RunState.new()
-    proc = subprocess.Popen(cmd, env=_env(), start_new_session=True, stdin=subprocess.DEVNULL)
+    # Not a terminal (a log file, CI): relay the guest's console through a pipe. Given the file itself,
+    # the console reopens it and truncates what was written before (the host's own lines).
+    piped = not sys.stdout.isatty()
+    proc = subprocess.Popen(cmd, env=_env(), start_new_session=True, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE if piped else None, stderr=subprocess.STDOUT if piped else None)
     state.add_process(proc.pid, "vm", "vng")
+    relay = threading.Thread(target=_relay, args=(proc.stdout,), daemon=True) if piped else None
+    if relay:
+        relay.start()
     t0 = time.monotonic()
     try:
         code = proc.wait(timeout=timeout)
+        if relay:
+            relay.join(10)
     except subprocess.TimeoutExpired:
         raise MihsecError(f"the VM did not finish within {timeout:g} s and was stopped") from None
     finally:
