@@ -28,3 +28,45 @@ def test_loopback_stream() -> None:
     seqs = [s for s, _, _ in r.arrivals]
     assert seqs == sorted(seqs) and seqs[0] == 0
     assert all(tr >= ts - 0.001 for _, ts, tr in r.arrivals)  # kernel receive stamps, same clock
+
+
+def test_bicast_through_two_legs_survives_one_going_down() -> None:
+    """`via`: every packet leaves through each leg; one leg down mid-stream loses nothing, and the
+    receiver counts each sequence number once (what the two-domain correspondent relies on)."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("needs root and iproute2 for network namespaces")
+    tx, rx = "mhprobe-tx", "mhprobe-rx"
+
+    def ip(*a: str) -> None:
+        subprocess.run(["ip", *a], check=True, capture_output=True)
+
+    try:
+        ip("netns", "add", tx)
+        ip("netns", "add", rx)
+        for i in (0, 1):
+            ip("-n", tx, "link", "add", f"s{i}", "type", "veth", "peer", "name", f"r{i}", "netns", rx)
+            ip("-n", tx, "link", "set", f"s{i}", "up")
+            ip("-n", rx, "link", "set", f"r{i}", "up")
+            ip("-n", tx, "addr", "add", f"10.9.{i}.1/24", "dev", f"s{i}")
+            mac = subprocess.run(["ip", "-n", rx, "-br", "link", "show", f"r{i}"], capture_output=True,
+                                 text=True).stdout.split()[2]
+            ip("-n", tx, "neigh", "replace", "10.9.0.2", "lladdr", mac, "dev", f"s{i}", "nud", "permanent")
+        ip("-n", rx, "addr", "add", "10.9.0.2/24", "dev", "r0")
+        p = Probe(tx, rx, "10.9.0.2", port=50998, rate=200, via=["s0", "s1"])
+        p.start()
+        time.sleep(0.4)
+        ip("-n", tx, "link", "set", "s0", "down")  # the station left this domain
+        time.sleep(0.4)
+        r = p.stop()
+    finally:
+        subprocess.run(["ip", "netns", "del", tx], capture_output=True)
+        subprocess.run(["ip", "netns", "del", rx], capture_output=True)
+    assert r.sent > 100 and r.lost == 0, (r.sent, r.received)
+    assert len(r.arrivals) > r.received  # duplicates while both legs were up, counted once
+    assert r.interruption_ms < 100
