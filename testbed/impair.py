@@ -27,7 +27,7 @@ def set_netem(netns: str, ifname: str, delay_ms: float = 0, jitter_ms: float = 0
         clear(netns, ifname)
         return
     if rate_mbit:
-        # pyroute2 (0.7-0.9) cannot encode netem's rate attribute (an int fails to pack, "2.5mbit" to parse):
+        # pyroute2 (0.9.7) cannot encode netem's rate attribute (an int fails to pack, "2.5mbit" to parse):
         # iproute2's tc can.
         argv = ["ip", "netns", "exec", netns, "tc", "qdisc", "replace", "dev", ifname, "root", "handle", "1:",
                 "netem", "limit", "10000", "delay", f"{delay_ms:g}ms", f"{jitter_ms:g}ms", "loss",
