@@ -69,7 +69,6 @@ def detected(scan_results: str, own: str, seen: set[str]) -> Message | None:
     return Message.of("Link_Detected.indication", link_det_info_list=tuple(infos)) if infos else None
 
 
-
 class LinkSap:
     """Watches one daemon on a thread; `emit(message)` is called (on that thread) for every indication."""
 
@@ -111,7 +110,7 @@ class LinkSap:
                 msg = detected(c.request("SCAN_RESULTS"), self.own, self.seen)
         else:
             msg = indication(text, self.link_type, self.own, self.poa)
-            if msg is not None and msg.name == "Link_Up.indication":
-                self.poa = _BSSID.search(text).group(1) if _BSSID.search(text) else self.poa
+            if msg is not None and msg.name == "Link_Up.indication" and msg.fields["link_id"].poa_addr:
+                self.poa = msg.fields["link_id"].poa_addr.value
         if msg is not None:
             self.emit(msg)

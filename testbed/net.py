@@ -362,7 +362,6 @@ class Network:
                                 else None, "eap_peer_port": "mpa0",
                                 "net_ids": {s: i for i, n in enumerate(sta.plan.networks) for s in n.ssids},
                                 "identity": sta.plan.identity,
-                                "pos": {p.mihf_id: str(p.ip) for p in pos.values()},
                                 "is_server": self._is_server(node, pos)}
         return extras
 

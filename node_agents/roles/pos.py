@@ -49,7 +49,8 @@ class PosRole(Role):
         if name == "Get_Information.request":
             return self._information(inc.msg)
         if name in LINK_EVENTS:  # the MNs' link SAPs report to their point of service
-            self.stats["events"][name.split(".")[0]] = self.stats["events"].get(name.split(".")[0], 0) + 1
+            event = name.split(".")[0]
+            self.stats["events"][event] = self.stats["events"].get(event, 0) + 1
             log.info("%s from %s", name, inc.msg.src)
             return None
         if name == "MN_HO_Commit.request":

@@ -1,6 +1,7 @@
 """hostapd and wpa_supplicant: a process, a control socket for requests and an attached event monitor."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from testbed.daemons.base import Daemon
@@ -95,6 +96,22 @@ class Hostapd(_CtrlDaemon):
 
     def pmksa_add(self, sta: str, pmkid: str, pmk: str, expiration: int = 43200, akmp: int = 1) -> None:
         self.ok(f"PMKSA_ADD {sta} {pmkid} {pmk} {expiration} {akmp}")
+
+    def lists(self, sta: str) -> bool:
+        """Does hostapd hold an entry for the station (associated, or being removed)?"""
+        return not self.request(f"STA {sta}").startswith("FAIL")
+
+    def wait_sta_gone(self, sta: str, timeout: float = 10.0) -> bool:
+        """Wait until hostapd has dropped the station. After a deauthentication it keeps the entry about 5 s
+        and drops the station's EAPOL meanwhile ("IEEE 802.1X data frame from not associated/
+        Pre-authenticating STA"), so a pre-authentication started then stalls until wpa_supplicant
+        retransmits EAPOL-Start. Polled: hostapd sends no event for the removal. False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self.lists(sta):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
 
 class WpaSupplicant(_CtrlDaemon):

@@ -5,7 +5,6 @@ its serving link, installs the key, and hands over; only the 4-way handshake sho
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from testbed.errors import MihsecError
@@ -94,14 +93,9 @@ def reset(net: Network, station: str = "mn") -> None:
         ap.hostapd.request(f"DEAUTHENTICATE {sta.mac} tx=0")
         if ap.hostapd.request("PMKSA_FLUSH").strip() != "OK":
             raise MihsecError(f"PMKSA_FLUSH refused by {ap.plan.node}")
-    # hostapd keeps a deauthenticated station's entry for a few seconds more and drops EAPOL from it
-    # meanwhile ("IEEE 802.1X data frame from not associated/Pre-authenticating STA"): a pre-authentication
-    # started then waits for wpa_supplicant's EAPOL-Start retransmission (5 s). Start clean instead.
-    deadline = time.monotonic() + 10
-    for ap in net.aps.values():
-        while ap is not serving and time.monotonic() < deadline and \
-                not ap.hostapd.request(f"STA {sta.mac}").startswith("FAIL"):
-            time.sleep(0.1)
+    for ap in net.aps.values():  # a pre-authentication must not find a station hostapd is still removing
+        if ap is not serving:
+            ap.hostapd.wait_sta_gone(sta.mac)
 
 
 def campaign(net: Network, modes: list[str | None], trials: int, progress=None) -> list[MihHandover]:

@@ -46,11 +46,10 @@ class MihPreauth(Scheme):
             return bench.reset(to=bench.home)
 
     def prepare(self, bench: Bench, src: ApNode, dst: ApNode) -> float | None:
-        bench.forget(dst)
-        if self.mode == "ll_auth":  # hostapd ignores pre-authentication from a station it still lists, which
-            deadline = time.monotonic() + 10  # it does for 5 s after the deauthentication (see Bench.forget)
-            while bench.listed_at(dst) and time.monotonic() < deadline:
-                time.sleep(0.1)
+        if self.mode == "ll_auth":  # hostapd ignores pre-authentication from a station it still lists
+            bench.drop(dst)
+        else:
+            bench.forget(dst)
         bench.flush_ap(dst)
         try:
             r = bench.net.agents[bench.station].call(
@@ -66,8 +65,8 @@ class MihPreauth(Scheme):
 
     def trigger(self, bench: Bench, src: ApNode, dst: ApNode) -> float:
         t = time.time()
-        bench.wpas.set_network(bench.net_id, "bssid", dst.bssid)
-        reply = bench.wpas.request(f"SCAN freq={dst.plan.freq}").strip()
-        if reply != "OK":
-            raise SchemeError(f"SCAN answered {reply!r}")
+        try:
+            bench.pin_scan(dst)
+        except DaemonError as e:
+            raise SchemeError(str(e)) from e
         return t

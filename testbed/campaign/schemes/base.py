@@ -212,12 +212,16 @@ class Bench:
             time.sleep(0.1)
         raise SchemeError(f"{ap.plan.node} ({ap.bssid}) not found by a scan of {ap.plan.freq} MHz")
 
-    def go(self, ap: ApNode) -> None:
-        """An untimed move for a station whose network block spans several ESSs (ROAM cannot): pin the
-        BSSID, scan its channel, wait for the reassociation."""
+    def pin_scan(self, ap: ApNode) -> None:
+        """Move a station whose network block spans several ESSs (ROAM matches the BSS by SSID, so it cannot):
+        pin the BSSID and scan its channel; the scan results make wpa_supplicant reassociate."""
         self.wpas.set_network(self.net_id, "bssid", ap.bssid)
-        self.wpas.mark()
         self.wpas.ok(f"SCAN freq={ap.plan.freq}")
+
+    def go(self, ap: ApNode) -> None:
+        """An untimed pin_scan, waited for."""
+        self.wpas.mark()
+        self.pin_scan(ap)
         self._wait_connected(ap, "move")
 
     def roam(self, ap: ApNode, command: str = "ROAM") -> None:
@@ -246,10 +250,11 @@ class Bench:
         if not info.startswith("FAIL") and "[ASSOC]" in info:  # not again while hostapd is removing it
             ap.hostapd.ok(f"DEAUTHENTICATE {self.sta.mac} tx=0")
 
-    def listed_at(self, ap: ApNode) -> bool:
-        """Does `ap` still hold an entry for the station (hostapd removes one 5 s after deauthentication)?"""
+    def drop(self, ap: ApNode) -> None:
+        """`ap` forgets the station and has removed its entry (see Hostapd.wait_sta_gone)."""
         assert ap.hostapd is not None
-        return not ap.hostapd.request(f"STA {self.sta.mac}").startswith("FAIL")
+        self.forget(ap)
+        ap.hostapd.wait_sta_gone(self.sta.mac)
 
     def _wait_connected(self, ap: ApNode, what: str) -> None:
         self.wpas.wait_event(["CTRL-EVENT-CONNECTED"], self.timeout)

@@ -26,10 +26,7 @@ class RsnPreauth(Scheme):
         # hostapd ignores pre-authentication from a station it still lists (see Bench.forget): the target
         # must have dropped the station since its last visit, which takes hostapd 5 s after deauthentication
         # (AP_MAX_INACTIVITY_AFTER_DEAUTH).
-        bench.forget(dst)
-        deadline = time.monotonic() + 10
-        while bench.listed_at(dst) and time.monotonic() < deadline:
-            time.sleep(0.1)
+        bench.drop(dst)
         bench.flush_ap(dst)
         # With the pre-auth bit advertised, this scan alone may make wpa_supplicant pre-authenticate with
         # dst on its own (a PMKSA candidate); PREAUTH starts one explicitly otherwise.
