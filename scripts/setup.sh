@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 die() { echo "setup: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (packages and network namespaces need it)"
 
-PKGS=(hostapd wpasupplicant eapoltest iw freeradius iproute2 tcpdump tshark openssl kmod
+PKGS=(hostapd wpasupplicant eapoltest iw wireless-regdb freeradius iproute2 tcpdump tshark openssl kmod
       bridge-utils iputils-ping python3-venv openssh-server openssh-client)
 # Without a usable mac80211_hwsim here, radios run in a VM: qemu + Debian's kernel (with hwsim).
 if [ ! -d /sys/module/mac80211_hwsim ] && ! modprobe -n mac80211_hwsim 2>/dev/null; then
@@ -30,6 +30,17 @@ if [ ${#missing[@]} -gt 0 ]; then
         done
     fi
 fi
+# Check by file what the runs and tests use: a package that some machines have only because another one
+# Recommends it (wireless-regdb via iw) passes there and fails on a fresh machine.
+need=(hostapd:hostapd wpa_supplicant:wpasupplicant eapol_test:eapoltest iw:iw freeradius:freeradius ip:iproute2
+      tc:iproute2 tcpdump:tcpdump tshark:tshark openssl:openssl ping:iputils-ping modprobe:kmod
+      sshd:openssh-server ssh-keygen:openssh-client)
+for n in "${need[@]}"; do
+    command -v "${n%%:*}" >/dev/null || PATH=$PATH:/usr/sbin:/sbin command -v "${n%%:*}" >/dev/null \
+        || die "'${n%%:*}' is missing although Debian package '${n#*:}' should provide it"
+done
+[ -f /lib/firmware/regulatory.db ] || die "/lib/firmware/regulatory.db is missing (Debian package wireless-regdb): \
+no country code would apply and every 5 GHz channel would stay closed to APs"
 # hostapd's Debian unit would grab the radios natively; we start our own instances.
 systemctl disable --now hostapd freeradius >/dev/null 2>&1 || true
 

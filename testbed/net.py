@@ -8,6 +8,7 @@ cannot find; a normal exit, an exception or Ctrl-C tears it all down here.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from testbed import impair, network, pki as pkimod
+from testbed import impair, network, pki as pkimod, regdomain
 from testbed.agents import AgentProcess, agent_configs
 from testbed.capture import Tcpdump
 from testbed.daemons.freeradius import FreeRadius
@@ -169,6 +170,8 @@ class Network:
         st = self.state
         assert st is not None
         self._hwsim = HwsimControl()
+        if self.plan.topology.country:  # before any radio exists (cfg80211 is loaded with hwsim)
+            regdomain.set_country(self.plan.topology.country)
         wanted: list[tuple[str, str, object]] = [(a.node, a.ifname, a) for a in self.plan.aps]
         wanted += [(s.node, s.ifname, s) for s in self.plan.stations]
         for node, ifname, p in wanted:
@@ -186,6 +189,8 @@ class Network:
                 if p.ip:
                     network.add_address(self.ns(node), ifname, p.ip)
                 self.stations[node] = StationNode(p, self.ns(node), radio)
+        regdomain.check_aps([regdomain.ApChannel(a.plan.node, a.netns, a.radio.phy, a.plan.channel, a.plan.freq)
+                             for a in self.aps.values()], self.plan.topology.country)
 
     def _start_daemons(self) -> None:
         st = self.state
@@ -407,6 +412,7 @@ class Network:
                     d.stop()
                 except Exception as e:  # keep tearing down the rest
                     log.warning("stopping %s: %s", d.name, e)
+        self._write_capture_stats()
         if self._hwsim is not None:
             self._hwsim.close()  # destroys the radios
             self._hwsim = None
@@ -415,6 +421,16 @@ class Network:
                 network.remove_namespace(name)
             self.state.remove_dir()
             self.state = None
+
+    def _write_capture_stats(self) -> None:
+        """capture.json: each capture's counters; frames the kernel dropped are missing from its pcap."""
+        caps = {t.name.removeprefix("tcpdump "): t.final for t in [self.tcpdump, *self.switch_captures]
+                if t is not None and t.final is not None}
+        if caps:
+            (self.results / "capture.json").write_text(json.dumps({k: vars(v) for k, v in caps.items()}, indent=1))
+            for name, c in caps.items():
+                if c.dropped:
+                    log.warning("capture %s: %d frames dropped by the kernel (missing from its pcap)", name, c.dropped)
 
     def __enter__(self) -> "Network":
         return self.start()

@@ -9,20 +9,13 @@ import ipaddress
 import secrets
 from dataclasses import dataclass, field
 
+from testbed.channels import channel_freq
 from testbed.errors import TopologyError
 from testbed.routing import compute_routes, reachable
 from testbed.topology import (AaaServer, AccessPoint, Link, Nas, PointOfService, Router, SecurityProfile, Station,
                               Topology)
 
 SWITCH_NS = "sw"  # all of a run's switches (bridges) live in one namespace of their own
-
-
-def channel_freq(channel: int) -> int:
-    if channel == 14:
-        return 2484
-    if channel <= 13:
-        return 2407 + 5 * channel
-    return 5000 + 5 * channel
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from testbed import TOPOLOGIES_DIR
+from testbed import TOPOLOGIES_DIR, channels
 from testbed.errors import TopologyError
 
 NAME = r"^[a-z][a-z0-9]{0,7}$"  # short: it becomes part of namespace and interface names
@@ -36,8 +36,14 @@ class SecurityProfile(_Model):
 class ApWireless(_Model):
     name: str = Field("wlan0", pattern=IFNAME)
     ssid: str = Field(min_length=1, max_length=32)
-    channel: int = Field(ge=1, le=165)
+    channel: int
     security: str
+
+    @field_validator("channel")
+    @classmethod
+    def _known_channel(cls, v: int) -> int:
+        channels.channel_freq(v)  # raises ValueError naming the valid channels
+        return v
 
 
 class StaWireless(_Model):
@@ -169,6 +175,10 @@ def _semantic_errors(t: Topology) -> list[tuple[tuple[object, ...], str]]:
         for i, w in enumerate(getattr(node, "wireless", [])):
             if w.security not in t.security:
                 errs.append((("nodes", nname, "wireless", i, "security"), f"unknown security profile {w.security!r}"))
+            if isinstance(node, AccessPoint) and channels.is_5ghz(w.channel) and t.country is None:
+                errs.append((("nodes", nname, "wireless", i, "channel"),
+                             f"channel {w.channel} is 5 GHz: set the topology's `country` (in the world regulatory "
+                             "domain no AP may start there)"))
     seen_ips: dict[ipaddress.IPv4Address, str] = {}
     ifnames: dict[str, set[str]] = {}
 

@@ -45,6 +45,9 @@ class HandoverRecord:
     probe_sent: int | None = None
     probe_max_send_gap_ms: float | None = None  # the sender's longest pause (not the network's doing)
     notes: str = ""
+    # "complete", or "incomplete: why" (frames dropped by the kernel, capture lagging): then the packet clock's
+    # phases and counts are left empty rather than computed from a capture with holes
+    capture: str = ""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=False)
@@ -63,7 +66,7 @@ class HandoverRecord:
 CSV_BASE = ["campaign", "network", "scheme", "trial", "warmup", "status", "error", "source_ap", "target_ap",
             "station", "key_mgmt", "total_ms", "interruption_ms", "lost_packets", "probe_sent", "eap_on_air",
             "key_msgs", "auth_alg", "ft_over_ds", "assoc_attempts", "cleartext_data", "aaa_accepts", "prep_ms",
-            "probe_max_send_gap_ms", "disagreements", "t_cmd", "notes"]
+            "probe_max_send_gap_ms", "disagreements", "t_cmd", "capture", "notes"]
 
 
 def csv_columns(param_names: list[str]) -> list[str]:

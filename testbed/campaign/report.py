@@ -278,6 +278,13 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
                  "differences and ratios between schemes measured interleaved in one run are what carries over.")
         L.append("")
     drops = _capture_drops(results)
+    incomplete = [r for r in records if r.capture.startswith("incomplete")]
+    if incomplete:
+        L.append(f"Capture incomplete for {len(incomplete)} handover(s): their packet-clock phases and frame counts "
+                 "are left empty (daemon clock and probe figures stand): "
+                 + "; ".join(f"{r.scheme} trial {r.trial}: {r.capture.removeprefix('incomplete: ')}"
+                             for r in incomplete[:5]) + ("; ..." if len(incomplete) > 5 else "") + ".")
+        L.append("")
     if drops:
         L.append("Capture: " + "; ".join(f"`{k}` {v}" for k, v in drops.items()) + " (tcpdump's own count; a frame "
                  "missing from the capture leaves that phase empty on the packet clock).")

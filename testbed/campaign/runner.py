@@ -28,6 +28,7 @@ from testbed.campaign.probe import Probe, ProbeResult
 from testbed.campaign.record import HandoverRecord, csv_columns, csv_row
 from testbed.campaign.schemes import available
 from testbed.campaign.schemes.base import BASE_PROFILE, Bench, Scheme, SchemeError
+from testbed.capture import completeness
 from testbed.errors import MihsecError
 from testbed.plan import make_plan
 from testbed.topology import Host, Station
@@ -264,6 +265,8 @@ class Runner:
                         shutil.copytree(work / name, out_dir / name, dirs_exist_ok=True)
                 if net.pcap.exists():
                     shutil.copy(net.pcap, out_dir / "hwsim0.pcap")
+                if (work / "capture.json").exists():
+                    shutil.copy(work / "capture.json", out_dir / "capture.json")
                 shutil.rmtree(work, ignore_errors=True)
 
     def _measure(self, net, g: Group, station: str, cn: str) -> None:
@@ -338,6 +341,8 @@ class Runner:
                     impaired.append(ns_if)
             x["log"].read_new()
             x["pcap"].read_new()
+            tcpdump = x["net"].tcpdump
+            counters0 = tcpdump.stats() if tcpdump else None
             rad = x["rad"]
             accepts0 = len(rad.accepts()) if rad else None
             probe.start()
@@ -366,15 +371,20 @@ class Runner:
             if rad:
                 rec.aaa_accepts = sum(1 for d in rad.accepts()[accepts0:] if d.accepted)
             lines = x["log"].read_new()
-            frames = self._frames_until(t_end)
+            frames, caught_up = self._frames_until(t_end)
+            rec.capture = completeness(counters0, tcpdump.stats() if tcpdump else None, caught_up)
             ex = phases.extract(lines, frames, bench.sta.mac, src.bssid, dst.bssid, t_cmd, t_end,
                                 [a[2] for a in res.arrivals], sch.ft)
             rec.phases_events, rec.phases_pcap, rec.total_ms = ex.events, ex.pcap, ex.total_ms
             rec.eap_on_air, rec.key_msgs, rec.auth_alg = ex.eap_on_air, ex.key_msgs, ex.auth_alg
             rec.ft_over_ds, rec.assoc_attempts, rec.disagreements = ex.ft_over_ds, ex.assoc_attempts, ex.disagreements
             rec.cleartext_data = ex.cleartext_data
-            if ex.pcap.get("auth_assoc") is None:
-                rec.notes = "the capture lacks frames of this handover (tcpdump drops under load)"
+            if rec.capture != "complete":  # a capture with holes would give short phases and missing frames
+                rec.phases_pcap = {p: None for p in ex.pcap}
+                rec.eap_on_air = rec.auth_alg = rec.assoc_attempts = rec.cleartext_data = None
+                rec.key_msgs, rec.disagreements = [], []
+            elif ex.pcap.get("auth_assoc") is None:
+                rec.capture = "incomplete: no authentication/association of this handover in the capture"
             rec.interruption_ms, rec.lost_packets = res.interruption_ms, res.lost
             rec.probe_sent, rec.probe_max_send_gap_ms = res.sent, res.max_send_gap_ms
             if res.received == 0:
@@ -396,14 +406,18 @@ class Runner:
                     pass
         return rec
 
-    def _frames_until(self, t_end: float, timeout: float = 3.0) -> list[phases.Frame]:
-        """Frames up to the end of the trial: tcpdump lags under load; beacons (10/s per AP) mark progress."""
+    def _frames_until(self, t_end: float, timeout: float = 15.0) -> tuple[list[phases.Frame], bool]:
+        """Frames up to the end of the trial, and whether the capture got there: tcpdump lags under load (it
+        once lagged more than the 3 s given here before, and the next trial threw the late frames away);
+        beacons (10/s per AP) mark its progress."""
         frames: list[phases.Frame] = []
         deadline = time.monotonic() + timeout
         while True:
             frames += self.ctx["pcap"].read_new()
-            if (frames and frames[-1].t >= t_end) or time.monotonic() > deadline:
-                return frames
+            if frames and frames[-1].t >= t_end:
+                return frames, True
+            if time.monotonic() > deadline:
+                return frames, False
             time.sleep(0.05)
 
 

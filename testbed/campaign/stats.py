@@ -79,10 +79,13 @@ def summarise(records: list[HandoverRecord]) -> dict:
             "phases_events": {p: describe([r.phases_events.get(p) for r in rs]) for p in PHASES},
             "phases_pcap": {p: describe([r.phases_pcap.get(p) for r in rs]) for p in PHASES},
             "disagreements": _disagreement_counts(rs),
+            # handovers whose packet-clock figures are left empty because the capture has holes
+            "capture_incomplete": sum(1 for r in rs if r.capture.startswith("incomplete")),
         }
         out.append(entry)
     return {"cells": out, "unsupported": unsupported,
-            "measured": sum(c["n"] for c in out), "failed": sum(c["failed"] for c in out)}
+            "measured": sum(c["n"] for c in out), "failed": sum(c["failed"] for c in out),
+            "capture_incomplete": sum(c["capture_incomplete"] for c in out)}
 
 
 def _disagreement_counts(rs: list[HandoverRecord]) -> dict[str, int]:

@@ -1,5 +1,9 @@
 """A tiny campaign on real radios: the orderings physics demands hold in the measured data (generous
-margins, no wall-clock thresholds), both clocks saw every handover, nothing is left behind."""
+margins, no wall-clock thresholds), both clocks saw the handovers, nothing is left behind.
+
+Written to hold on a busy machine: orderings are judged on medians of three trials (one outlier cannot flip
+them), and one noise budget covers everything TCG under load may spoil: a failed handover and a handover
+the capture missed (an explicit `capture` status, not silently empty phases) both count against it."""
 from __future__ import annotations
 
 import statistics
@@ -22,7 +26,7 @@ TINY = """\
 name: tiny
 topology: measure-same-ds
 schemes: [full_eap_tls, pmksa_cache, ft_eap_air, mih_eap, mih_ll_auth]
-trials: 2
+trials: 3
 warmup: 0
 seed: 7
 sweep: {aaa_rtt_ms: [0, 100]}
@@ -44,37 +48,45 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"complete": complete, "results": results, "records": load_records(results)}
 
 
-def by(records, scheme: str, rtt: float | None = None):
+N = 30  # 5 schemes x 2 AAA distances x 3 trials
+NOISE_BUDGET = N // 10  # TCG noise may spoil a handover now and then; never more than 1 in 10
+
+
+def by(records, scheme: str, rtt: float | None = None, air: bool = False):
+    """Measured handovers of a scheme; with `air`, only those whose capture is complete (packet-clock facts)."""
     return [r for r in records if r.scheme == scheme and r.status == "measured"
-            and (rtt is None or r.params.get("aaa_rtt_ms") == rtt)]
+            and (rtt is None or r.params.get("aaa_rtt_ms") == rtt) and (not air or r.capture == "complete")]
 
 
 def test_every_handover_measured_on_both_clocks(tiny: dict) -> None:
     assert tiny["complete"]
     recs = tiny["records"]
-    assert len(recs) == 20, [(r.scheme, r.status, r.error) for r in recs]
-    failed = [(r.scheme, r.error) for r in recs if r.status != "measured"]
-    assert len(failed) <= 2, failed  # TCG noise may spoil a handover now and then; never more than 1 in 10
+    assert len(recs) == N, [(r.scheme, r.status, r.error) for r in recs]
+    spoiled = [(r.scheme, r.error or r.capture) for r in recs if r.status != "measured" or r.capture != "complete"]
+    assert len(spoiled) <= NOISE_BUDGET, spoiled
     for r in recs:
         if r.status != "measured":
             continue
         assert r.total_ms and r.total_ms > 0 and r.interruption_ms and r.interruption_ms > 0
-        assert r.phases_events["auth_assoc"] and r.phases_pcap["auth_assoc"], r
-        assert r.phases_pcap["first_data"] is not None and r.probe_sent > 50
+        assert r.phases_events["auth_assoc"] and r.probe_sent > 50
         assert r.target_ap != r.source_ap
+        if r.capture == "complete":
+            assert r.phases_pcap["auth_assoc"] and r.phases_pcap["first_data"] is not None, r
+        else:  # an explicit status and empty packet-clock figures, never silently short ones
+            assert r.capture.startswith("incomplete: ") and r.phases_pcap["auth_assoc"] is None, r
 
 
 def test_what_the_air_and_the_aaa_saw(tiny: dict) -> None:
     recs = tiny["records"]
-    for r in by(recs, "full_eap_tls"):
+    for r in by(recs, "full_eap_tls", air=True):
         assert r.eap_on_air >= 4 and r.aaa_accepts == 1 and r.key_msgs[-1] == 4
         assert r.phases_events["eap"] and r.phases_pcap["eap"]
-    for r in by(recs, "pmksa_cache"):
+    for r in by(recs, "pmksa_cache", air=True):
         assert r.eap_on_air == 0 and r.aaa_accepts == 0 and 4 in r.key_msgs
-    for r in by(recs, "ft_eap_air"):
+    for r in by(recs, "ft_eap_air", air=True):
         assert r.eap_on_air == 0 and r.aaa_accepts == 0 and r.key_msgs == [] and r.auth_alg == 2
     for s in ("mih_eap", "mih_ll_auth"):  # pre-authenticated across domains before the trigger
-        for r in by(recs, s):
+        for r in by(recs, s, air=True):
             assert r.network.startswith("net-measure-two-domain") and (r.source_ap, r.target_ap) == ("apa", "apb")
             assert r.prep_ms and r.prep_ms > 0
             assert r.eap_on_air == 0 and r.aaa_accepts == 0 and 4 in r.key_msgs, r
@@ -91,7 +103,8 @@ def test_full_eap_is_slower_than_cached(tiny: dict) -> None:
         assert intr["full_eap_tls"] > 1.3 * intr[s], intr
     # EAP-TLS takes at least 4 round trips to the AAA server: the added 100 ms show 4 times over, on both clocks
     for r in far["full_eap_tls"]:
-        assert r.phases_pcap["eap"] > 4 * 100 and r.phases_events["eap"] > 4 * 100, r.phases_pcap
+        assert r.phases_events["eap"] > 4 * 100, r.phases_events
+        assert r.capture != "complete" or r.phases_pcap["eap"] > 4 * 100, r.phases_pcap
 
 
 def test_only_full_eap_grows_with_aaa_rtt(tiny: dict) -> None:
@@ -114,7 +127,8 @@ def test_only_full_eap_grows_with_aaa_rtt(tiny: dict) -> None:
 def test_files(tiny: dict) -> None:
     res = tiny["results"]
     rows = (res / CSV).read_text().splitlines()
-    assert len(rows) == 1 + 20
+    assert len(rows) == 1 + N
+    assert "capture" in rows[0].split(",")
     assert (res / "net-base" / "hwsim0.pcap").stat().st_size > 10000
     assert (res / "net-base" / "logs" / "sta1.wpa_supplicant.log").exists()
     s = stats.summarise(tiny["records"])

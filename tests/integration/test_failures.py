@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from testbed import topology
-from testbed.errors import DaemonError
+from testbed.errors import DaemonError, SetupError
 from testbed.net import Network
 from testbed.plan import make_plan
 from testbed.scenarios import roam
@@ -32,6 +32,22 @@ def test_bad_hostapd_option_names_cause_and_log(tmp_path: Path) -> None:
     assert "unknown configuration item 'bogus_option'" in msg
     assert str(tmp_path / "bad" / "logs" / "ap2.hostapd.log") in msg and "\n" not in msg
     assert_nothing_left()
+
+
+def test_channel_the_regulatory_domain_forbids(tmp_path: Path) -> None:
+    """Country DE is put in force from wireless-regdb; channel 52 needs radar detection there: refused with the
+    channel and the cause before any daemon starts (hostapd would otherwise sit in a 60 s channel check)."""
+    text = (topology.TOPOLOGIES_DIR / "two-ap-same-ds.yaml").read_text().replace("channel: 6", "channel: 52")
+    path = tmp_path / "dfs.yaml"
+    path.write_text("country: DE\n" + text)
+    net = Network(make_plan(topology.load(path)), tmp_path / "dfs")
+    with pytest.raises(SetupError, match=r"ap2: channel 52 \(5260 MHz\) is not allowed for an AP in regulatory "
+                                         r"domain DE: .*radar detection"):
+        net.start()
+    assert not (tmp_path / "dfs" / "logs" / "ap2.hostapd.log").exists()  # refused before hostapd started
+    assert_nothing_left()
+    assert subprocess.run(["iw", "reg", "get"], capture_output=True, text=True).stdout.split("global", 1)[-1] \
+        .lstrip().startswith("country DE:")
 
 
 def test_peap_profile(tmp_path: Path) -> None:

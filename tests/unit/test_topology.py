@@ -40,6 +40,11 @@ def test_unknown_name_lists_shipped(tmp_path: Path) -> None:
      r"nodes\.ap2\.wireless\.0\.security: unknown security profile 'corp-x'"),
     ("    aaa: aaa\n  corp-peap", "    aaa: ap1\n  corp-peap", r"security\.corp-tls\.aaa: 'ap1' is not an AAA node"),
     ("ip: 10.0.0.2/24", "ip: 10.0.0.2/33", r"links\.2\.ip"),
+    # 5495 MHz would pass a formula; no 20 MHz channel 99 exists
+    ("channel: 6", "channel: 99", r":35: nodes\.ap2\.wireless\.0\.channel: .*channel 99 is not an IEEE 802\.11"),
+    ("channel: 6", "channel: 0", r":35: nodes\.ap2\.wireless\.0\.channel: .*channel 0 is not"),
+    ("channel: 6", "channel: 36", r":35: nodes\.ap2\.wireless\.0\.channel: channel 36 is 5 GHz: set the "
+                                  r"topology's `country`"),
 ])
 def test_broken_topologies_name_line_field_problem(tmp_path: Path, old: str, new: str, expect: str) -> None:
     assert old in GOOD
