@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -57,4 +58,8 @@ def down() -> list[str]:
                 hwsim.delete_radio(phy)
                 removed.append(f"radio {phy}")
         st.remove_dir()
+    for tmp in Path("/tmp").glob("mihsec-*"):  # a killed campaign's work directory (VM runs keep files there)
+        if tmp.is_dir() and tmp.name != "mihsec-mpl":
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(f"temporary directory {tmp}")
     return removed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from testbed.hwsim import hwsim_usable
-from testbed.state import STATE_ROOT
+from testbed.leftovers import count, leftovers
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -23,20 +23,9 @@ def _needs_radios() -> None:
         pytest.fail(f"radio tests need mac80211_hwsim ({why}); run them with `make test-radio`")
 
 
-def leftovers() -> dict[str, list[str]]:
-    """Whatever a run could leave behind: namespaces, our daemons, hwsim radios, run state."""
-    ns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
-    procs = subprocess.run(["pgrep", "-a", "-x", "hostapd|wpa_supplicant|freeradius|tcpdump"],
-                           capture_output=True, text=True).stdout.splitlines()
-    phys = [p.name for p in Path("/sys/class/ieee80211").glob("mh*")] if Path("/sys/class/ieee80211").exists() else []
-    states = [p.name for p in STATE_ROOT.glob("*")] if STATE_ROOT.exists() else []
-    return {"namespaces": [n for n in ns if n.startswith("mh")], "processes": procs, "radios": phys,
-            "state": states}
-
-
 def assert_nothing_left() -> None:
     left = leftovers()
-    assert left == {"namespaces": [], "processes": [], "radios": [], "state": []}, left
+    assert count(left) == 0, {k: v for k, v in left.items() if v}
 
 
 @pytest.fixture
