@@ -3,6 +3,7 @@
   header (8, bit S set) | Src MIHF ID TLV | Dst MIHF ID TLV | protected_payload TLV
   protected_payload value = SAID (4) | SEQ (8) | AEAD ciphertext of the remaining TLVs | tag (16)
   AAD = header octets 0-5 with M and FN zeroed (S set) | Src TLV | Dst TLV | SAID | SEQ
+  (the reserved bit after FN and bit P are authenticated as sent)
 
 The MIHF IDs stay in the clear (the receiver finds the SA by Src and SAID) but are authenticated; the
 message ID, TID and ACK flags are authenticated too. The length field is left out of the AAD: it is
@@ -17,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 
 from ..mih.basic import dec_len, enc_len
 from ..mih.codec import HEADER_LEN, unpack_header
-from ..mih.codepoints import HEADER_BITS, TLVS
+from ..mih.codepoints import HEADER_BITS, TLVS, VERSION
 from ..mih.errors import MihDecodeError, MihEncodeError
 from .errors import Tampered
 from .sa import SecurityAssociation
@@ -40,6 +41,10 @@ class Pdu(NamedTuple):
 
 
 def _id(b: bytes, o: int, end: int, want: int, name: str) -> tuple[str, int]:
+    if o + 2 < end and b[o] == want and b[o + 1] <= 128 and b[o + 2] == b[o + 1] - 1:  # short forms: fast path
+        ve = o + 2 + b[o + 1]
+        if ve <= end:
+            return b[o + 3:ve].decode("utf-8", "replace"), ve
     if o >= end or b[o] != want:
         raise MihDecodeError(o, f"{name} MIHF ID TLV ({want}) must come here")
     n, vo = dec_len(b, o + 1, end)
@@ -54,17 +59,18 @@ def _id(b: bytes, o: int, end: int, want: int, name: str) -> tuple[str, int]:
 
 def parse(pdu: bytes) -> Pdu:
     """Header, Src and Dst of a whole PDU (MihDecodeError if they do not parse)."""
-    h = unpack_header(pdu)
-    if h.more or h.fn:
-        raise MihDecodeError(0, "a fragment: protection works on whole PDUs (reassemble first)")
     end = len(pdu)
+    if end < HEADER_LEN or pdu[0] & 0xF1 != VERSION << 4 or pdu[1] & 0xFE or pdu[6] << 8 | pdu[7] != end - 8:
+        h = unpack_header(pdu)  # raises the codec's error for a bad header
+        if h.more or h.fn:
+            raise MihDecodeError(0, "a fragment: protection works on whole PDUs (reassemble first)")
     src, o = _id(pdu, HEADER_LEN, end, _SRC, "Source")
     dst, o = _id(pdu, o, end, _DST, "Destination")
-    return Pdu(h.mid, bool(pdu[4] & S_BIT), src, dst, o)
+    return Pdu(pdu[2] << 8 | pdu[3], bool(pdu[4] & S_BIT), src, dst, o)
 
 
 def _aad(pdu: bytes, ids_end: int, said_seq: bytes) -> bytes:
-    return bytes((pdu[0] & 0xFE, 0, pdu[2], pdu[3], pdu[4] | S_BIT, pdu[5])) + pdu[HEADER_LEN:ids_end] + said_seq
+    return bytes((pdu[0] & 0xFE, pdu[1] & 1, pdu[2], pdu[3], pdu[4] | S_BIT, pdu[5])) + pdu[HEADER_LEN:ids_end] + said_seq
 
 
 def seal(sa: SecurityAssociation, pdu: bytes, p: Pdu, seq: int) -> bytes:

@@ -6,7 +6,9 @@ outbound(pdu, peer) seals a whole PDU under the SA with its Destination MIHF ID,
 this order: structure (MihDecodeError), policy (Unprotected), SA lookup by (Src, SAID) and Dst
 (UnknownSa), SA state (ExpiredSa), replay window (Replayed / Retransmission), AEAD tag (Tampered).
 Every refusal is counted in `stats` under its reason and logged once per (peer, reason); later ones
-are counted only, so a flood cannot flood the log. `peer` (a transport address, or anything hashable)
+are counted only, so a flood cannot flood the log. At most MAX_TRACKED (peer, reason) pairs are kept:
+past that, refusals from new peers are counted under ("other", reason) and not logged, so forged
+Source IDs cannot grow memory or the log without bound. IDs are logged with repr() (no log injection). `peer` (a transport address, or anything hashable)
 names the sender in logs and counters only: SAs bind MIHF IDs, not addresses, which change on handover.
 Not thread-safe: one event loop owns a hook.
 """
@@ -25,6 +27,7 @@ from .policy import may_be_clear
 from .sa import SecurityAssociation
 
 log = logging.getLogger("mihsec.mihsa")
+MAX_TRACKED = 1024
 
 
 def _name(mid: int) -> str:
@@ -75,6 +78,9 @@ class MihSecurity:
 
     def current(self, peer_id: str, now: float, confirmed_only: bool) -> SecurityAssociation | None:
         """The SA to seal with: the newest confirmed live one; else (unless confirmed_only) the newest live."""
+        sas = self.by_peer.get(peer_id)
+        if sas and (sa := sas[-1]).confirmed and sa.seq < sa.max_packets and sa.dead(now) is None:
+            return sa  # the common case
         live = [sa for sa in self.by_peer.get(peer_id, ()) if sa.dead(now) is None and sa.seq < sa.max_packets]
         for sa in reversed(live):
             if sa.confirmed:
@@ -97,9 +103,9 @@ class MihSecurity:
                 self.stats["sent_clear"] += 1
                 return pdu
             if self.by_peer.get(p.dst):
-                raise self._refuse("tx", ExpiredSa(f"{_name(p.mid)} to {p.dst}: every SA with it has ended"),
+                raise self._refuse("tx", ExpiredSa(f"{_name(p.mid)} to {p.dst!r}: every SA with it has ended"),
                                    peer or p.dst)
-            raise self._refuse("tx", Unprotected(f"{_name(p.mid)} to {p.dst} requires an SA and there is none"),
+            raise self._refuse("tx", Unprotected(f"{_name(p.mid)} to {p.dst!r} requires an SA and there is none"),
                                peer or p.dst)
         out = seal(sa, pdu, p, sa.next_seq(now))
         self.stats["sent_protected"] += 1
@@ -116,7 +122,7 @@ class MihSecurity:
                 if may_be_clear(p.mid):
                     self.stats["received_clear"] += 1
                     return pdu
-                raise Unprotected(f"{_name(p.mid)} from {p.src} arrived unprotected; policy requires an SA")
+                raise Unprotected(f"{_name(p.mid)} from {p.src!r} arrived unprotected; policy requires an SA")
             e = envelope(pdu, p)
         except MihDecodeError as err:
             self.stats["malformed"] += 1
@@ -127,10 +133,10 @@ class MihSecurity:
         now = self.clock()
         sa = self.sas.get((p.src, e.said))
         if sa is None or sa.local_id != p.dst:
-            raise self._refuse("rx", UnknownSa(f"{_name(p.mid)}: no SA 0x{e.said:08x} from {p.src} to {p.dst}"), who)
+            raise self._refuse("rx", UnknownSa(f"{_name(p.mid)}: no SA 0x{e.said:08x} from {p.src!r} to {p.dst!r}"), who)
         why = sa.dead(now)
         if why:
-            raise self._refuse("rx", ExpiredSa(f"SA 0x{sa.said:08x} with {p.src}: {why}"), who)
+            raise self._refuse("rx", ExpiredSa(f"SA 0x{sa.said:08x} with {p.src!r}: {why}"), who)
         try:
             sa.window.check(e.seq)
         except Replayed as err:
@@ -138,7 +144,7 @@ class MihSecurity:
             if rec and rec[0] == e.tag and now - rec[1] <= sa.limits.dup_window:
                 plain = open_(sa, pdu, p, e)  # an exact copy: it still has to authenticate
                 self.stats["retransmissions"] += 1
-                raise Retransmission(f"{_name(p.mid)} SEQ {e.seq} from {p.src}: retransmitted copy", plain) \
+                raise Retransmission(f"{_name(p.mid)} SEQ {e.seq} from {p.src!r}: retransmitted copy", plain) \
                     from None
             raise self._refuse("rx", err, who) from None
         try:
@@ -170,7 +176,11 @@ class MihSecurity:
         return err
 
     def _log_once(self, who: Hashable, reason: str, err: Exception) -> None:
-        self.drops[(who, reason)] += 1
-        if self.drops[(who, reason)] == 1:
-            log.warning("MIH PDU %s %s dropped (%s): %s; further ones are counted, not logged",
-                        "from" if reason.startswith("rx") or reason == "malformed" else "to", who, reason, err)
+        key = (who, reason)
+        if key not in self.drops and len(self.drops) >= MAX_TRACKED:
+            self.drops[("other", reason)] += 1
+            return
+        self.drops[key] += 1
+        if self.drops[key] == 1:
+            log.warning("MIH PDU %s %r dropped (%s): %s; further ones are counted, not logged",
+                        "to" if reason.startswith("tx") else "from", who, reason, err)

@@ -110,7 +110,7 @@ class SecurityAssociation:
         self.confirmed = True
         rec = self.recent
         rec[seq] = (tag, now)
-        if len(rec) > WINDOW:
+        if len(rec) > 2 * WINDOW:  # prune now and then, not on every PDU
             low = self.window.top - WINDOW
             for s in [s for s in rec if s <= low]:
                 del rec[s]
