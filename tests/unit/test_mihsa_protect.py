@@ -281,3 +281,13 @@ def test_fuzz_protected_decoder(capsys: pytest.CaptureFixture) -> None:
     assert res.crashes == [] and res.total == 30_000
     kinds = {o.split(": ")[1] for o in res.outcomes}
     assert {"accepted", "Tampered", "UnknownSa", "Unprotected", "MihDecodeError"} <= kinds
+
+
+def test_docs_policy_table_matches() -> None:
+    """docs/mih-security.md's policy table names exactly the CLEAR actions of policy.py as clear."""
+    from pathlib import Path
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "mih-security.md").read_text()
+    section = doc.split("## Policy table")[1].split("\n## ")[0]
+    rows = [r.split("|")[1:3] for r in section.splitlines() if r.startswith("| ") and "---" not in r][1:]
+    clear = {a.strip() for names, rule in rows if rule.strip() == "clear" for a in names.split(",")}
+    assert clear == {a for a, r in POLICY.items() if r == CLEAR}
