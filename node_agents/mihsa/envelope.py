@@ -70,7 +70,8 @@ def parse(pdu: bytes) -> Pdu:
 
 
 def _aad(pdu: bytes, ids_end: int, said_seq: bytes) -> bytes:
-    return bytes((pdu[0] & 0xFE, pdu[1] & 1, pdu[2], pdu[3], pdu[4] | S_BIT, pdu[5])) + pdu[HEADER_LEN:ids_end] + said_seq
+    head = bytes((pdu[0] & 0xFE, pdu[1] & 1, pdu[2], pdu[3], pdu[4] | S_BIT, pdu[5]))
+    return head + pdu[HEADER_LEN:ids_end] + said_seq
 
 
 def seal(sa: SecurityAssociation, pdu: bytes, p: Pdu, seq: int) -> bytes:

@@ -8,8 +8,9 @@ this order: structure (MihDecodeError), policy (Unprotected), SA lookup by (Src,
 Every refusal is counted in `stats` under its reason and logged once per (peer, reason); later ones
 are counted only, so a flood cannot flood the log. At most MAX_TRACKED (peer, reason) pairs are kept:
 past that, refusals from new peers are counted under ("other", reason) and not logged, so forged
-Source IDs cannot grow memory or the log without bound. IDs are logged with repr() (no log injection). `peer` (a transport address, or anything hashable)
-names the sender in logs and counters only: SAs bind MIHF IDs, not addresses, which change on handover.
+Source IDs cannot grow memory or the log without bound. IDs are logged with repr() (no log injection).
+`peer` (a transport address, or anything hashable) names the sender in logs and counters only: SAs
+bind MIHF IDs, not addresses, which change on handover.
 Not thread-safe: one event loop owns a hook.
 """
 from __future__ import annotations
@@ -133,7 +134,8 @@ class MihSecurity:
         now = self.clock()
         sa = self.sas.get((p.src, e.said))
         if sa is None or sa.local_id != p.dst:
-            raise self._refuse("rx", UnknownSa(f"{_name(p.mid)}: no SA 0x{e.said:08x} from {p.src!r} to {p.dst!r}"), who)
+            err = UnknownSa(f"{_name(p.mid)}: no SA 0x{e.said:08x} from {p.src!r} to {p.dst!r}")
+            raise self._refuse("rx", err, who)
         why = sa.dead(now)
         if why:
             raise self._refuse("rx", ExpiredSa(f"SA 0x{sa.said:08x} with {p.src!r}: {why}"), who)

@@ -214,12 +214,13 @@ def test_rekey_switches_over_and_retires_the_old_sa(clock: Clock) -> None:
     _install(mn, pos, clock, said=0x99, n=7)                     # new Auth run: PoS unconfirmed, MN confirmed
     new = mn.outbound(encode(link_up()))
     assert new[8:].find(bytes.fromhex("00000099")) > 0           # MN switched to the new SA at once
-    assert pos.outbound(encode(Message.of("Link_Actions.request", src=POS, dst=MN, link_actions_list=())))
+    before = pos.outbound(encode(Message.of("Link_Actions.request", src=POS, dst=MN, link_actions_list=())))
+    assert before[8:].find(bytes.fromhex("11223344")) > 0        # PoS: old SA until the MN is seen on the new
     assert decode(pos.inbound(new)) == link_up()                 # the PoS now knows the MN holds it
     assert decode(pos.inbound(late_old)) == link_up()            # in flight under the old SA: still fine
     clock.t += 6                                                  # past the grace period
     with pytest.raises(ExpiredSa):
-        pos.inbound(mn.sas[(POS, 0x11223344)] and old)
+        pos.inbound(old)                                         # the old SA is gone for good
     rsp = pos.outbound(encode(Message.of("Link_Actions.request", src=POS, dst=MN, link_actions_list=())))
     assert rsp[8:].find(bytes.fromhex("00000099")) > 0
 
