@@ -139,21 +139,22 @@ class MihSecurity:
         why = sa.dead(now)
         if why:
             raise self._refuse("rx", ExpiredSa(f"SA 0x{sa.said:08x} with {p.src!r}: {why}"), who)
+        copy = False
         try:
             sa.window.check(e.seq)
         except Replayed as err:
             rec = sa.recent.get(e.seq)
-            if rec and rec[0] == e.tag and now - rec[1] <= sa.limits.dup_window:
-                plain = open_(sa, pdu, p, e)  # an exact copy: it still has to authenticate
-                self.stats["retransmissions"] += 1
-                raise Retransmission(f"{_name(p.mid)} SEQ {e.seq} from {p.src!r}: retransmitted copy", plain) \
-                    from None
-            raise self._refuse("rx", err, who) from None
+            if not (rec and rec[0] == e.tag and now - rec[1] <= sa.limits.dup_window):
+                raise self._refuse("rx", err, who) from None
+            copy = True  # the same SEQ and tag as an accepted PDU: a retransmission if it authenticates
         try:
             plain = open_(sa, pdu, p, e)
         except Tampered as err:
             sa.forgeries += 1
             raise self._refuse("rx", err, who) from None
+        if copy:
+            self.stats["retransmissions"] += 1
+            raise Retransmission(f"{_name(p.mid)} SEQ {e.seq} from {p.src!r}: retransmitted copy", plain)
         if not sa.confirmed:
             self._confirmed(sa, now)
         sa.accepted(e.seq, e.tag, now)

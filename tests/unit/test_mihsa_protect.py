@@ -292,3 +292,15 @@ def test_docs_policy_table_matches() -> None:
     rows = [r.split("|")[1:3] for r in section.splitlines() if r.startswith("| ") and "---" not in r][1:]
     clear = {a.strip() for names, rule in rows if rule.strip() == "clear" for a in names.split(",")}
     assert clear == {a for a, r in POLICY.items() if r == CLEAR}
+
+
+def test_copy_with_the_accepted_tag_but_other_bytes_is_tampered(clock: Clock) -> None:
+    """Same SEQ and tag as an accepted PDU, ciphertext changed: not a retransmission, a forgery."""
+    mn, pos = _pair(clock)
+    sealed = mn.outbound(encode(link_up(tid=5)))
+    pos.inbound(sealed)
+    bad = bytearray(sealed)
+    bad[-20] ^= 1                                                # inside the ciphertext, tag kept
+    with pytest.raises(Tampered):
+        pos.inbound(bytes(bad))
+    assert pos.stats["retransmissions"] == 0 and pos.sas[(MN, 0x11223344)].forgeries == 1
