@@ -303,6 +303,12 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         add_mih(sub)
     try:
+        from node_agents.mihsa.cli import add_parser as add_mihsa
+    except ImportError:
+        pass
+    else:
+        add_mihsa(sub)
+    try:
         from testbed.campaign.cli import add_parser as add_campaign
     except ImportError:
         pass

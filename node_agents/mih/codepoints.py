@@ -25,6 +25,23 @@ VERSION = 1
 UDP_PORT = 4551
 ETHERTYPE = 0x8917
 
+# Flag bits in header octet 4, above the 12-bit TID. The 802.21m draft (Fig. 28) places two bits, P and S,
+# there; what they mean in 802.21a is not public. 802.21-2008 readers (ODTONE, our codec, Wireshark) ignore
+# them, so an old peer decodes the header of a protected PDU and fails on its payload TLV instead.
+HEADER_BITS: dict[str, Cp] = {
+    "P": Cp(0x80, PROV, "802.21m draft bit name, meaning unknown: sent 0, ignored on receipt"),
+    "S": Cp(0x40, PROV, "set = protected PDU (payload: Src, Dst, protected_payload); bit place from the "
+                        "802.21m draft, meaning our reading of its name"),
+}
+
+# MIH SA ciphersuites (the sec_cap and ciphersuite TLVs carry these numbers). 802.21a's list is not public;
+# its WG candidates were AES-CCM/CTR/CBC with HMAC-SHA1/SHA256: we offer only AEADs, so no MAC-then-encrypt
+# composition and no integrity-only suite an attacker could steer the peers to.
+CIPHERSUITES: dict[str, Cp] = {
+    "AES-128-CCM-16": Cp(1, PROV, "mandatory: AES-128-CCM, 16-octet tag, nonce dir|SAID|SEQ (13 octets)"),
+    "AES-128-GCM-16": Cp(2, PROV, "AES-128-GCM, 16-octet tag, nonce SAID|SEQ (12 octets), per-direction keys"),
+}
+
 SERVICES: dict[str, Cp] = {
     "SM": Cp(1, STD, "service management"),
     "ES": Cp(2, STD, "event service"),
@@ -148,6 +165,14 @@ TLVS: dict[str, Cp] = {
     "replay_counter": Cp(166, PROV, "monotonic replay counter, 8 octets"),
     "integrity_tag": Cp(167, PROV, "integrity tag over the preceding TLVs; last TLV of the message"),
     "akm_suite": Cp(168, PROV, "AKM suite selector (OUI + type) for the pushed key"),
+    # MIH SA establishment and protected PDUs (node_agents.mihsa; docs/mih-security.md)
+    "sec_cap": Cp(169, PROV, "SupportedSecurityCapList (802.21m draft name): SA modes + ciphersuite list"),
+    "nonce": Cp(170, PROV, "32-octet fresh nonce of one side of an SA establishment"),
+    "ciphersuite": Cp(171, PROV, "the MIH SA ciphersuite chosen by the responder (CIPHERSUITES)"),
+    "sa_id": Cp(172, PROV, "MIH SA identifier (SAID), 4 octets, non-zero, assigned by the responder"),
+    "auth_tag": Cp(173, PROV, "SA key confirmation: HMAC-SHA256-128 under MIIK over the transcript hash"),
+    "protected_payload": Cp(174, PROV, "protected PDU envelope SAID(4) SEQ(8) ciphertext tag(16); "
+                                       "only TLV after Src and Dst, with header bit S"),
 }
 
 # Information Element type identifiers (4 octets) for IS binary queries/responses.

@@ -1,7 +1,7 @@
 """Render docs/mih-codepoints.md from the tables: python -m node_agents.mih.cpdoc > docs/mih-codepoints.md"""
 from __future__ import annotations
 
-from .codepoints import ACTIONS, IES, OPCODES, SERVICES, TLVS
+from .codepoints import ACTIONS, CIPHERSUITES, HEADER_BITS, IES, OPCODES, SERVICES, TLVS
 from .ies import IE_LIST
 from .messages import SPECS
 from .tlvs import TLV_TYPES
@@ -46,6 +46,12 @@ def render() -> str:
              "## Services and opcodes",
              _table(["name", "value", "source", "note"],
                     [[n, str(c.value), c.source, c.note] for n, c in {**SERVICES, **OPCODES}.items()]),
+             "## Header flag bits (octet 4, above the TID)",
+             _table(["bit", "mask", "source", "meaning"],
+                    [[n, f"0x{c.value:02x}", f"**{c.source}**", c.note] for n, c in HEADER_BITS.items()]),
+             "## MIH SA ciphersuites (see docs/mih-security.md)",
+             _table(["name", "value", "source", "note"],
+                    [[n, str(c.value), f"**{c.source}**", c.note] for n, c in CIPHERSUITES.items()]),
              "## Actions",
              _table(["action", "SID", "AID", "source", "primitives", "note"],
                     [[a, s, str(c.value), f"**{c.source}**" if c.source == "PROVISIONAL" else c.source,

@@ -18,9 +18,9 @@ from .tlvs import TLV_TYPES
 MESSAGES: dict[str, str] = {
     # service management (802.21-2008 8.6.1)
     "Capability_Discover.request": "link_addr_list? event_list? command_list? iq_type_list? transport_list? "
-                                   "mbb_ho_supp_list?",
+                                   "mbb_ho_supp_list? sec_cap?",
     "Capability_Discover.response": "status link_addr_list? event_list? command_list? iq_type_list? "
-                                    "transport_list? mbb_ho_supp_list?",
+                                    "transport_list? mbb_ho_supp_list? sec_cap?",
     "Register.request": "link_id_list reg_request_code",
     "Register.response": "status valid_time_interval?",
     "DeRegister.request": "",
@@ -32,9 +32,9 @@ MESSAGES: dict[str, str] = {
     # 802.21a security (LL_Auth per the 802.21m draft; the rest provisional)
     "LL_Auth.request": "link_id ll_info",
     "LL_Auth.response": "status link_id ll_info?",
-    "Auth.request": "eap_payload?",
-    "Auth.response": "status eap_payload? key_lifetime?",
-    "Auth.indication": "eap_payload? status?",
+    "Auth.request": "eap_payload? nonce? sa_id? ciphersuite? auth_tag?",
+    "Auth.response": "status eap_payload? key_lifetime? nonce? sa_id? ciphersuite? auth_tag?",
+    "Auth.indication": "eap_payload? status? nonce? sec_cap?",
     "Pro_Auth.request": "mn_mihf_id? mn_link_addr? poa? eap_payload",
     "Pro_Auth.response": "status mn_mihf_id? poa? eap_payload? key_lifetime? key_name?",
     "Pro_Auth.indication": "mn_mihf_id? poa? eap_payload? status?",

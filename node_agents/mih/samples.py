@@ -54,4 +54,8 @@ def corpus() -> list[Message]:
         Message.of("Push_Key.request", tid=10, src=POS2, dst="ap-b@mihsec.test", mn_link_addr=mac(STA),
                    poa=mac(AP2), key_name=bytes(16), wrapped_key=bytes(40), key_lifetime=43200,
                    akm_suite=0x000FAC01, replay_counter=1, integrity_tag=bytes(16)),
+        Message.of("Capability_Discover.response", tid=11, src=POS, dst=MN, status="success",
+                   sec_cap=(frozenset({"eap_sa", "proactive"}), (1, 2))),
+        Message.of("Auth.response", tid=12, src=POS, dst=MN, status="success", eap_payload=bytes.fromhex("03010004"),
+                   key_lifetime=3600, nonce=bytes(range(32)), sa_id=0x1234, ciphersuite=1, auth_tag=bytes(16)),
     ]

@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from . import mihtypes as T
-from .basic import Codec
+from .basic import Bitmap, Codec, Octets
 from .codepoints import TLVS
-from .compound import ListOf
+from .compound import ListOf, Seq
 from .ies import IR_BIN_DATA
+
+# SupportedSecurityCapList (PROVISIONAL encoding): which SA modes a MIHF supports, and its ciphersuites
+# (codepoints.CIPHERSUITES numbers) in order of preference.
+SEC_CAP = Seq("SEC_CAP", modes=Bitmap("SEC_MODES", 1, {0: "eap_sa", 1: "tls_sa", 2: "proactive", 3: "ll_relay",
+                                                        4: "push_key"}), suites=ListOf(T.U1))
 
 TLV_TYPES: dict[str, Codec] = {
     "src": T.MIHF_ID,
@@ -81,5 +86,11 @@ TLV_TYPES: dict[str, Codec] = {
     "replay_counter": T.U8,
     "integrity_tag": T.OCTET_STRING,
     "akm_suite": T.U4,
+    "sec_cap": SEC_CAP,
+    "nonce": Octets(32),
+    "ciphersuite": T.U1,
+    "sa_id": T.U4,
+    "auth_tag": Octets(16),
+    "protected_payload": T.OCTET_STRING,  # never decoded by the codec: node_agents.mihsa opens it
 }
 assert set(TLV_TYPES) == set(TLVS), set(TLV_TYPES) ^ set(TLVS)
