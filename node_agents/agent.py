@@ -16,37 +16,18 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from node_agents.config import AgentConfig
 from node_agents.mih import Incoming, Message, MihError, MihfEndpoint, TransportConfig
 from node_agents.mih.pcap import PcapSink
+from node_agents.roles import make_role
+
+__all__ = ["Agent", "AgentConfig", "main"]
 
 log = logging.getLogger("mihsec.agent")
 
 EVENTS = frozenset({"Link_Up", "Link_Down", "Link_Going_Down", "Link_Detected"})
-
-
-@dataclass
-class AgentConfig:
-    node: str
-    role: str
-    mihf_id: str
-    control: str  # UNIX socket path for the orchestrator
-    listen: str = "0.0.0.0"
-    port: int = 4551
-    peers: dict[str, str] = field(default_factory=dict)  # MIHF ID -> IP address
-    pcap: str | None = None
-    # A lost frame costs 2 s, not ODTONE's 5 s; the lifetime covers a PoS that waits for RADIUS retries
-    # (3 x 2 s) and then for its own Push_Key transaction before it can answer a Pro_Auth.
-    retransmit_interval: float = 2.0
-    max_retransmissions: int = 3
-    transaction_lifetime: float = 30.0
-    extra: dict = field(default_factory=dict)  # role-specific settings (daemon sockets, keys, ...)
-
-    @classmethod
-    def load(cls, path: Path) -> "AgentConfig":
-        return cls(**json.loads(path.read_text()))
 
 
 class Agent:
@@ -58,9 +39,9 @@ class Agent:
                                     transaction_lifetime=cfg.transaction_lifetime, ack_responses=True)
         self.pcap = PcapSink(Path(cfg.pcap)) if cfg.pcap else None
         self.mihf = MihfEndpoint(cfg.mihf_id, cfg.listen, transport, handler=self.on_mih, pcap=self.pcap)
-        from node_agents.roles import make_role
-
-        self.role = make_role(self)
+        for mihf_id, ip in cfg.peers.items():
+            self.mihf.add_peer(mihf_id, ip)
+        self.role = make_role(cfg, self.mihf)
 
     async def on_mih(self, inc: Incoming) -> Message | None:
         handled = await self.role.on_mih(inc)
@@ -72,11 +53,10 @@ class Agent:
         log.info("unhandled %s from %s", inc.msg.name, inc.msg.src)
         return None
 
-    async def discover(self, mihf_id: str, ip: str) -> dict:
+    async def discover(self, mihf_id: str) -> dict:
         t0 = time.monotonic()
         try:
-            rsp = await self.mihf.request((ip, self.cfg.port),
-                                          Message.of("Capability_Discover.request", dst=mihf_id))
+            rsp = await self.mihf.request(mihf_id, Message.of("Capability_Discover.request"))
         except MihError as e:
             return {"ok": False, "error": str(e)}
         return {"ok": rsp.fields.get("status") == "success", "rtt_ms": round((time.monotonic() - t0) * 1000, 2)}
@@ -87,12 +67,12 @@ class Agent:
         if req.get("cmd") == "health":
             peers = {}
             if req.get("peers", True):
-                results = await asyncio.gather(*(self.discover(m, ip) for m, ip in self.cfg.peers.items()))
+                results = await asyncio.gather(*(self.discover(m) for m in self.cfg.peers))
                 peers = dict(zip(self.cfg.peers, results))
                 # A peer busy for longer than the retransmission budget (8 s: seen with many agents on a
                 # loaded TCG guest, where all answers arrived 12-20 s late) gets a second transaction.
                 again = [m for m, r in peers.items() if not r["ok"]]
-                for m, r in zip(again, await asyncio.gather(*(self.discover(m, self.cfg.peers[m]) for m in again))):
+                for m, r in zip(again, await asyncio.gather(*(self.discover(m) for m in again))):
                     peers[m] = {**r, "retried": True}
             return {"ok": True, "node": self.cfg.node, "role": self.cfg.role, "mihf_id": self.cfg.mihf_id,
                     "pid": os.getpid(), "uptime_s": round(time.monotonic() - self.started, 2), "peers": peers}

@@ -2,7 +2,7 @@
 
 An 802.11 link is its wpa_supplicant; an 802.3 port with 802.1X is its wired wpa_supplicant, whose
 port authorization is the moment the link can carry data. A thread reads the daemon's control-
-interface events (the same EventMonitor the orchestrator uses) and hands each indication to the
+interface events (node_agents/ctrl.py, which the orchestrator uses too) and hands each indication to the
 agent's event loop, which sends it to the MN's point of service.
 
     CTRL-EVENT-CONNECTED - Connection to <bssid> completed ...  -> Link_Up.indication
@@ -17,11 +17,11 @@ import re
 import threading
 from collections.abc import Callable
 
+from node_agents.ctrl import CtrlSocket, EventMonitor
+from node_agents.errors import DaemonError
 from node_agents.mih import Message
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
-from testbed.daemons.ctrl import CtrlSocket, EventMonitor
-from testbed.errors import DaemonError
 
 log = logging.getLogger("mihsec.agent.link")
 

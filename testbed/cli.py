@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
@@ -10,43 +9,20 @@ import signal
 import sys
 from pathlib import Path
 
-from testbed import REPO_ROOT
+from node_agents.mih.cli import add_parser as add_mih
+from node_agents.mihsa.cli import add_parser as add_mihsa
+from testbed.campaign.cli import add_parser as add_campaign
 from testbed.errors import MihsecError
-
-RESULTS_ROOT = REPO_ROOT / "results"
-
-
-def _needs_vm(runtime: str) -> bool:
-    from testbed.hwsim import hwsim_usable
-
-    if runtime == "native":
-        return False
-    if runtime == "vm":
-        return True
-    return not hwsim_usable()[0]
-
-
-def _in_vm(args: argparse.Namespace, results: Path, timeout: float) -> int:
-    """Re-run this very command inside the VM, sharing the results directory."""
-    from testbed import vm
-
-    argv = [sys.executable, "-m", "testbed", *sys.argv[1:]]
-    argv = [a for a in argv if not a.startswith("--runtime")] + ["--runtime", "native", "--results", str(results)]
-    return vm.run(argv, rwdirs=[results], timeout=timeout)
-
-
-def _default_results(name: str) -> Path:
-    return RESULTS_ROOT / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
-
+from testbed.runtime import add_run_args, needs_vm, results_dir, run_in_vm
 
 def cmd_roam(args: argparse.Namespace) -> int:
     from testbed import topology
     from testbed.plan import make_plan
 
     topo = topology.load(args.topology)  # validate on the host, before any VM boots
-    results = Path(args.results) if args.results else _default_results(topo.name)
-    if _needs_vm(args.runtime):
-        return _in_vm(args, results, args.timeout)
+    results = results_dir(args, topo.name)
+    if needs_vm(args.runtime):
+        return run_in_vm(results, args.timeout)
 
     from testbed import report
     from testbed.net import Network
@@ -72,14 +48,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     from testbed import draw
 
     topo = topology.load(args.topology)
-    results = Path(args.results) if args.results else _default_results(topo.name)
+    results = results_dir(args, topo.name)
     if not (results / "topology.png").exists():  # drawn on the host: matplotlib is slow to start under TCG
         draw.draw(topo, results / "topology.png")
-    if _needs_vm(args.runtime):
+    if needs_vm(args.runtime):
         if not args.then:
             raise MihsecError("this host has no mac80211_hwsim: `mihsec up` runs in a VM here, so give the "
                               "commands to run there with --then 'mihsec status; mihsec exec NODE -- CMD'")
-        return _in_vm(args, results, args.timeout)
+        return run_in_vm(results, args.timeout)
 
     import subprocess
     import time
@@ -150,9 +126,9 @@ def cmd_preauth(args: argparse.Namespace) -> int:
     from testbed.plan import make_plan
 
     topo = topology.load(args.topology)
-    results = Path(args.results) if args.results else _default_results(f"preauth-{topo.name}")
-    if _needs_vm(args.runtime):
-        return _in_vm(args, results, args.timeout)
+    results = results_dir(args, f"preauth-{topo.name}")
+    if needs_vm(args.runtime):
+        return run_in_vm(results, args.timeout)
 
     import statistics
     from dataclasses import asdict
@@ -219,7 +195,7 @@ def cmd_vm(args: argparse.Namespace) -> int:
     cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not cmd:
         raise MihsecError("mihsec vm: give a command to run, e.g. `mihsec vm -- iw dev`")
-    if args.if_needed and not _needs_vm("auto"):
+    if args.if_needed and not needs_vm("auto"):
         import subprocess
 
         print("[mihsec] mac80211_hwsim is usable here: running natively", file=sys.stderr)
@@ -238,13 +214,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"VM kernel:  {kernel}")
         print(f"KVM:        {'usable' if vm.kvm_usable(kernel) else 'not usable, TCG will be used'}")
     return 0
-
-
-def add_run_args(p: argparse.ArgumentParser, timeout: float) -> None:
-    """Options of every command that runs radios: where results go, native or VM, the VM's time limit."""
-    p.add_argument("--results", help="results directory (default results/<name>-<time>)")
-    p.add_argument("--runtime", choices=["auto", "native", "vm"], default="auto")
-    p.add_argument("--timeout", type=float, default=timeout, help="VM time limit, seconds")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,24 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     dr = sub.add_parser("doctor", help="say how radios will be provided here (native hwsim, or a VM with KVM/TCG)")
     dr.set_defaults(func=cmd_doctor)
 
-    try:
-        from node_agents.mih.cli import add_parser as add_mih
-    except ImportError:
-        pass
-    else:
-        add_mih(sub)
-    try:
-        from node_agents.mihsa.cli import add_parser as add_mihsa
-    except ImportError:
-        pass
-    else:
-        add_mihsa(sub)
-    try:
-        from testbed.campaign.cli import add_parser as add_campaign
-    except ImportError:
-        pass
-    else:
-        add_campaign(sub)
+    add_mih(sub)
+    add_mihsa(sub)
+    add_campaign(sub)
     return p
 
 

@@ -1,24 +1,13 @@
 """Errors shown to the user as one line naming the cause (and the log to read)."""
 from __future__ import annotations
 
-from pathlib import Path
+from node_agents.errors import DaemonError, MihsecError
 
-
-class MihsecError(Exception):
-    """An error the CLI prints as a single line, without a traceback."""
+__all__ = ["MihsecError", "DaemonError", "TopologyError", "SetupError"]
 
 
 class TopologyError(MihsecError):
     """A topology file is missing, malformed or inconsistent."""
-
-
-class DaemonError(MihsecError):
-    """A daemon failed to start, died, or did not answer."""
-
-    def __init__(self, daemon: str, problem: str, log: Path | None = None):
-        self.daemon, self.problem, self.log = daemon, problem, log
-        where = f" (log: {log})" if log else ""
-        super().__init__(f"{daemon}: {problem}{where}")
 
 
 class SetupError(MihsecError):

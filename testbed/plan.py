@@ -132,6 +132,9 @@ class Plan:
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # node -> [(network, gateway)]
     routers: set[str] = field(default_factory=set)
     agents: list[AgentPlan] = field(default_factory=list)
+    positions: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # node -> x, y, z (m)
+    # Push_Key keys, one per (PoS node, PoA node) of a domain, drawn per run, never in a topology file
+    push_keys: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def wired_of(self, node: str) -> list[WiredIf]:
         return [w for w in self.wired if w.node == node]
@@ -150,6 +153,7 @@ class Plan:
 def make_plan(topo: Topology) -> Plan:
     plan = Plan(topo, radius_secret=secrets.token_hex(16))
     plan.nodes = {name: node.role for name, node in topo.nodes.items()}
+    plan.positions = {name: node.position for name, node in topo.nodes.items() if node.position is not None}
     counters: dict[str, int] = {}
 
     def next_ifname(node: str, wanted: str | None) -> str:
@@ -244,6 +248,9 @@ def make_plan(topo: Topology) -> Plan:
         users += [s for s in plan.wired_supplicants if s.profile.aaa == name]
         plan.aaa.append(AaaPlan(name, plan.node_ip(name).ip, clients, users))
     plan.agents = _agents(topo, plan, addrs)
+    poas = [a for a in plan.agents if a.role == "poa"]
+    plan.push_keys = {(p.node, q.node): secrets.token_hex(32) for p in plan.agents if p.role == "pos"
+                      for q in poas if p.domain == q.domain}
     return plan
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Union, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -249,7 +249,8 @@ def _line_index(node: yaml.Node, path: tuple[object, ...] = (), out: dict | None
     return out
 
 
-_ROLES = ("station", "ap", "aaa", "router", "host")
+# every node role (pydantic puts the union's tag into error paths), read from the Node union itself
+_ROLES = tuple(get_args(m.model_fields["role"].annotation)[0] for m in get_args(get_args(Node)[0]))
 
 
 def _untag(loc: tuple[object, ...]) -> tuple[object, ...]:

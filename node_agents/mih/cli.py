@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .codec import decode, encode, unpack_header
+from .codec import decode, decode_pdu, encode, unpack_header
 from .codepoints import UDP_PORT
 from .errors import MihDecodeError, MihError
 from .fragment import Reassembler
@@ -72,13 +72,15 @@ def _decode_capture(path: str, port: int) -> int:
     for c in read_pcap(path, port):
         entry = {"packet": c.number, "src": f"{c.src[0]}:{c.src[1]}", "dst": f"{c.dst[0]}:{c.dst[1]}"}
         try:
-            msg = reasm.add(c.src, unpack_header(c.frame), c.frame)
+            pdu = reasm.add(c.src, unpack_header(c.frame), c.frame)
+            if pdu is None:
+                continue
+            msg = decode_pdu(pdu)
         except MihDecodeError as e:
             bad += 1
             out.append(entry | _error(e))
             continue
-        if msg is not None:
-            out.append(entry | to_json(msg))
+        out.append(entry | to_json(msg))
     print(json.dumps(out, indent=2))
     return 1 if bad else 0
 

@@ -1,7 +1,9 @@
 """MIH frame codec: the 8-octet header and the TLV payload, driven by the message table.
 
 encode(Message) -> bytes and decode(bytes) -> Message handle one unfragmented
-frame; fragment.py splits and joins payloads. Every malformed input raises
+frame. The endpoint's byte path goes through a whole PDU instead (encode_pdu -> protect ->
+fragment.py's fragment; reassemble -> unprotect -> decode_pdu), so a security association sees
+every message as bytes between codec and transport. Every malformed input raises
 MihDecodeError(offset, problem), offsets counted from the start of the frame.
 """
 from __future__ import annotations
@@ -93,6 +95,23 @@ def encode(msg: Message) -> bytes:
     """One unfragmented frame (payload up to 65535 octets; see fragment.py for more)."""
     spec, payload = encode_payload(msg)
     return pack_header(msg.ack_req, msg.ack_rsp, msg.uir, False, 0, spec.mid, msg.tid, len(payload)) + payload
+
+
+class Pdu(NamedTuple):
+    """One whole MIH PDU before fragmentation / after reassembly: the header (M=0, FN=0; `length` is the
+    payload's, which may exceed one frame's 16 bits) and the TLV payload."""
+    header: Header
+    payload: bytes
+
+
+def encode_pdu(msg: Message) -> Pdu:
+    spec, payload = encode_payload(msg)
+    return Pdu(Header(VERSION, msg.ack_req, msg.ack_rsp, msg.uir, False, 0, spec.mid, msg.tid, len(payload)), payload)
+
+
+def decode_pdu(pdu: Pdu) -> Message:
+    """Decode a whole PDU; error offsets count from the start of a frame, as for decode()."""
+    return decode_payload(pdu.header, bytes(HEADER_LEN) + pdu.payload, HEADER_LEN, HEADER_LEN + len(pdu.payload))
 
 
 def decode_payload(h: Header, b: bytes, o: int, end: int) -> Message:

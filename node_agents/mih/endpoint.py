@@ -7,6 +7,9 @@ until `transaction_lifetime` (then MihTransactionTimeout). Receiver: requests
 and indications are delivered once per (peer, MID, TID) within the lifetime;
 a duplicate is answered with the ACK or the cached response, not delivered.
 A request's ACK rides on the response if reply() comes within `piggyback_window`.
+
+Peers are named by address or by MIHF ID (add_peer). Every message, ACKs included, takes one byte
+path: encode -> protect -> fragment out, reassemble -> unprotect -> decode in (protection.py).
 """
 from __future__ import annotations
 
@@ -18,15 +21,16 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable
 
-from .codec import make_ack, unpack_header
+from .codec import decode_pdu, encode_pdu, make_ack, unpack_header
 from .codepoints import OPCODES, UDP_PORT
-from .errors import MihDecodeError, MihEncodeError, MihPeerDeadError, MihTransactionTimeout
-from .fragment import Reassembler, split
+from .errors import MihDecodeError, MihEncodeError, MihError, MihPeerDeadError, MihTransactionTimeout, \
+    MihTransportError
+from .fragment import Reassembler, fragment
 from .messages import Message
 from .pcap import PcapSink
+from .protection import Addr, NoProtection, Peer, Protection
 
 log = logging.getLogger(__name__)
-Addr = tuple[str, int]
 REQUEST, RESPONSE = OPCODES["request"].value, OPCODES["response"].value
 _NO_OPCODE = 0xF3FF  # MID mask without the opcode: pairs a request with its response
 
@@ -79,9 +83,12 @@ class MihfEndpoint:
     def __init__(self, mihf_id: str, host: str = "0.0.0.0", config: TransportConfig | None = None, *,
                  handler: Handler | None = None, pcap: PcapSink | None = None,
                  drop_tx: Callable[[bytes, Addr], bool] | None = None,
-                 drop_rx: Callable[[bytes, Addr], bool] | None = None):
+                 drop_rx: Callable[[bytes, Addr], bool] | None = None, protection: Protection | None = None):
         self.mihf_id, self.host, self.config = mihf_id, host, config or TransportConfig()
         self.handler, self.pcap, self.drop_tx, self.drop_rx = handler, pcap, drop_tx, drop_rx
+        self.protection: Protection = protection or NoProtection()
+        self.peers: dict[str, Addr] = {}  # MIHF ID -> address
+        self._ids: dict[Addr, str] = {}
         self.inbox: asyncio.Queue[Incoming] = asyncio.Queue()
         self.stats: Counter[str] = Counter()
         self._reasm = Reassembler(self.config.transaction_lifetime)
@@ -116,29 +123,46 @@ class MihfEndpoint:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
+    # ---- peers ----
+    def add_peer(self, mihf_id: str, ip: str, port: int | None = None) -> None:
+        addr = (ip, port or self.config.port)
+        self.peers[mihf_id], self._ids[addr] = addr, mihf_id
+
+    def _resolve(self, to: str | Addr, msg: Message) -> tuple[Peer, Message]:
+        """The peer named by MIHF ID or address; a message to an MIHF ID is addressed to it."""
+        if isinstance(to, str):
+            if to not in self.peers:
+                raise MihTransportError(f"unknown peer {to!r}: no address for this MIHF ID")
+            if "dst" not in msg.fields:
+                msg = replace(msg, fields={**msg.fields, "dst": to})
+            return Peer(self.peers[to], to), msg
+        return Peer(to, self._ids.get(to)), msg
+
     # ---- sending ----
-    async def request(self, peer: Addr, msg: Message, *, ack: bool = True) -> Message:
-        """Send a request and return its response (typed errors on a dead peer or no response)."""
+    async def request(self, to: str | Addr, msg: Message, *, ack: bool = True) -> Message:
+        """Send a request to a peer (MIHF ID or address) and return its response (typed errors on a dead
+        peer or no response)."""
         start = time.monotonic()
+        peer, msg = self._resolve(to, msg)
         msg = self._outgoing(msg, self._next_tid(), ack_req=ack)
-        spec, frames = split(msg, self.config.mtu)
-        key = (peer, spec.mid & _NO_OPCODE, msg.tid)
+        frames = self._frames(peer, msg)
+        key = (peer.addr, msg.spec.mid & _NO_OPCODE, msg.tid)
         fut = self._responses[key] = asyncio.get_running_loop().create_future()
         try:
-            await self._transmit(peer, frames, spec.mid, msg, reliable=ack)
+            await self._transmit(peer.addr, frames, msg.spec.mid, msg, reliable=ack)
             left = self.config.transaction_lifetime - (time.monotonic() - start)
             try:
                 return await asyncio.wait_for(fut, max(left, 0))
             except asyncio.TimeoutError:
-                raise MihTransactionTimeout(peer, msg.name, self.config.transaction_lifetime) from None
+                raise MihTransactionTimeout(peer.addr, msg.name, self.config.transaction_lifetime) from None
         finally:
             self._responses.pop(key, None)
 
-    async def indicate(self, peer: Addr, msg: Message, *, ack: bool = True) -> None:
+    async def indicate(self, to: str | Addr, msg: Message, *, ack: bool = True) -> None:
         """Send an indication; with ack, return once the peer acknowledged it."""
+        peer, msg = self._resolve(to, msg)
         msg = self._outgoing(msg, self._next_tid(), ack_req=ack)
-        spec, frames = split(msg, self.config.mtu)
-        await self._transmit(peer, frames, spec.mid, msg, reliable=ack)
+        await self._transmit(peer.addr, self._frames(peer, msg), msg.spec.mid, msg, reliable=ack)
 
     async def reply(self, incoming: Incoming, msg: Message, *, ack: bool = False) -> None:
         """Answer a delivered request; carries its ACK if the standalone one has not gone out yet."""
@@ -150,9 +174,8 @@ class MihfEndpoint:
             st.acked, msg.ack_rsp = True, True
             if st.ack_timer:
                 st.ack_timer.cancel()
-        spec, frames = split(msg, self.config.mtu)
-        st.response = frames
-        await self._transmit(incoming.peer, frames, spec.mid, msg, reliable=ack)
+        frames = st.response = self._frames(self._resolve(incoming.peer, msg)[0], msg)
+        await self._transmit(incoming.peer, frames, msg.spec.mid, msg, reliable=ack)
 
     def _outgoing(self, msg: Message, tid: int, ack_req: bool) -> Message:
         fields = msg.fields if "src" in msg.fields else {"src": self.mihf_id, **msg.fields}
@@ -181,6 +204,10 @@ class MihfEndpoint:
         finally:
             self._acks.pop(key, None)
 
+    def _frames(self, peer: Peer, msg: Message) -> list[bytes]:
+        """The one way out: encode -> protect -> fragment."""
+        return fragment(self.protection.protect(peer, encode_pdu(msg)), self.config.mtu, msg.name)
+
     def _send(self, peer: Addr, frames: list[bytes]) -> None:
         for f in frames:
             self.stats["frames_sent"] += 1
@@ -194,7 +221,11 @@ class MihfEndpoint:
 
     def _send_ack(self, peer: Addr, msg: Message) -> None:
         self.stats["acks_sent"] += 1
-        self._send(peer, split(make_ack(msg, self.mihf_id, msg.fields.get("src", "")), self.config.mtu)[1])
+        ack = make_ack(msg, self.mihf_id, msg.fields.get("src", ""))
+        try:
+            self._send(peer, self._frames(Peer(peer, self._ids.get(peer)), ack))
+        except MihError as e:  # refused by the protection: the peer retransmits, or gives up
+            log.warning("ACK of %s to %s:%s not sent: %s", msg.name, peer[0], peer[1], e)
 
     # ---- receiving ----
     def _on_datagram(self, data: bytes, peer: Addr) -> None:
@@ -203,15 +234,27 @@ class MihfEndpoint:
             return
         if self.pcap:
             self.pcap.write(data, peer, self.address)
-        try:
-            h = unpack_header(data)
-            msg = self._reasm.add(peer, h, data)
+        try:  # the one way in: reassemble -> unprotect -> decode
+            pdu = self._reasm.add(peer, unpack_header(data), data)
+            if pdu is None:
+                return
         except MihDecodeError as e:
             self.stats["decode_errors"] += 1
             log.warning("MIH frame from %s:%s dropped: %s", peer[0], peer[1], e)
             return
-        if msg is not None:
-            self._dispatch(msg, h.mid, peer)
+        try:
+            pdu = self.protection.unprotect(Peer(peer, self._ids.get(peer)), pdu)
+        except MihError as e:
+            self.stats["unprotect_refused"] += 1
+            log.warning("MIH PDU from %s:%s refused: %s", peer[0], peer[1], e)
+            return
+        try:
+            msg = decode_pdu(pdu)
+        except MihDecodeError as e:
+            self.stats["decode_errors"] += 1
+            log.warning("MIH frame from %s:%s dropped: %s", peer[0], peer[1], e)
+            return
+        self._dispatch(msg, pdu.header.mid, peer)
 
     def _dispatch(self, msg: Message, mid: int, peer: Addr) -> None:
         self.stats["received"] += 1

@@ -1,44 +1,15 @@
-"""What each kind of agent does beyond the common MIHF: mn, poa, pos."""
+"""What each kind of agent does beyond the common MIHF: mn, poa, pos (base.py: the interface)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from node_agents.config import AgentConfig
+from node_agents.mih import MihfEndpoint
+from node_agents.roles.base import Role
+from node_agents.roles.mn import MnRole
+from node_agents.roles.poa import PoaRole
+from node_agents.roles.pos import PosRole
 
-if TYPE_CHECKING:
-    from node_agents.agent import Agent
-    from node_agents.mih import Incoming, Message
-
-
-class Role:
-    """Base: handles nothing. A role sees the agent (its MIHF, config, logger)."""
-
-    def __init__(self, agent: "Agent"):
-        self.agent = agent
-        self.cfg = agent.cfg
-        self.extra: dict[str, Any] = agent.cfg.extra
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    async def on_mih(self, inc: "Incoming") -> "Message | None | bool":
-        """Return a response, None for 'handled, no response', or False for 'not mine'."""
-        return False
-
-    async def command(self, req: dict) -> dict | None:
-        return None
+ROLES: dict[str, type[Role]] = {"mn": MnRole, "poa": PoaRole, "pos": PosRole}
 
 
-def make_role(agent: "Agent") -> Role:
-    role = agent.cfg.role
-    if role == "poa":
-        from node_agents.roles.poa import PoaRole
-        return PoaRole(agent)
-    if role == "mn":
-        from node_agents.roles.mn import MnRole
-        return MnRole(agent)
-    if role == "pos":
-        from node_agents.roles.pos import PosRole
-        return PosRole(agent)
-    return Role(agent)
+def make_role(cfg: AgentConfig, mihf: MihfEndpoint) -> Role:
+    return ROLES.get(cfg.role, Role)(cfg, mihf)

@@ -9,8 +9,6 @@ PoS) comes from the information service (`discover`, node_agents/info.py).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import ipaddress
 import logging
 import socket
@@ -19,30 +17,29 @@ from dataclasses import asdict
 
 from pyroute2 import IPRoute
 
+from node_agents.hostap import Refused, WpaCtrl
 from node_agents.info import Candidate, candidates
-from node_agents.l2 import mac_bytes
 from node_agents.link_sap import LinkSap, link_tuple
 from node_agents.mih import Message, MihError
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
-from node_agents.roles import Role
-from testbed.daemons.ctrl import CtrlSocket, EventMonitor
-from testbed.daemons.wpa import parse_kv
+from node_agents.roles import pmksa
+from node_agents.roles.base import Role
+from node_agents.roles.mn_eap import EapOverMih
 
 log = logging.getLogger("mihsec.agent.mn")
-
-
-def derive_pmkid(pmk: bytes, aa: str, spa: str) -> bytes:
-    """PMKID = HMAC-SHA1-128(PMK, "PMK Name" || AA || SPA) (IEEE 802.11 12.7.1.3)."""
-    return hmac.new(pmk, b"PMK Name" + mac_bytes(aa) + mac_bytes(spa), hashlib.sha1).digest()[:16]
 
 
 class MnRole(Role):
     async def start(self) -> None:
         self.net_ids: dict[str, int] = self.extra.get("net_ids", {})
         self.radio_mac: str = self.extra.get("radio_mac", "")
-        self.serving_pos: dict | None = self.extra.get("is_server")  # where link events and commits go
+        self.serving_pos: str | None = self._pos(self.extra.get("is_server"))  # where link events and commits go
+        self.is_server = self.serving_pos
         self.sent: dict[str, int] = {}
+        self.eap = EapOverMih(self.mihf, self.radio_mac, self.extra.get("eap_peer_port", "mpa0"),
+                              self.extra.get("eap_peer_ctrl") or "", self.discover,
+                              lambda entry, ssid: self._install(entry, ssid, copy=True))
         loop = asyncio.get_running_loop()
         self.saps = [LinkSap(self.extra[key], link_type, self.radio_mac,
                              lambda m: loop.call_soon_threadsafe(self._indicate, m))
@@ -55,6 +52,13 @@ class MnRole(Role):
         for sap in self.saps:
             sap.stop()
 
+    def _pos(self, where: dict | None) -> str | None:
+        """A PoS named by MIHF ID and address: known to the MIHF from now on; its MIHF ID."""
+        if not where:
+            return None
+        self.mihf.add_peer(where["mihf_id"], where["ip"])
+        return where["mihf_id"]
+
     def _indicate(self, msg: Message) -> None:
         """Send a link SAP's indication to the serving PoS (in the background: the link may be down)."""
         pos = self.serving_pos
@@ -65,20 +69,19 @@ class MnRole(Role):
 
         async def send() -> None:
             try:
-                await self.agent.mihf.indicate((pos["ip"], self.cfg.port),
-                                               Message.of(msg.name, dst=pos["mihf_id"], **msg.fields))
+                await self.mihf.indicate(pos, msg)
             except (MihError, OSError) as e:
-                log.debug("%s to %s not delivered: %s", msg.name, pos["mihf_id"], e)
+                log.debug("%s to %s not delivered: %s", msg.name, pos, e)
 
         asyncio.ensure_future(send())
 
-    def _ctrl(self, key: str) -> CtrlSocket:
-        return CtrlSocket(self.extra[key], f"wpa_supplicant ({key})")
+    def _wpas(self, key: str = "wpas_ctrl") -> WpaCtrl:
+        return WpaCtrl(self.extra[key], f"wpa_supplicant ({key})")
 
     def _serving_ctrl(self) -> tuple[str, int]:
         """The wpa_supplicant that holds the serving link: the radio when associated, else the wired port."""
-        with self._ctrl("wpas_ctrl") as c:
-            st = parse_kv(c.request("STATUS"))
+        with self._wpas() as w:
+            st = w.status()
         if st.get("wpa_state") == "COMPLETED":
             return "wpas_ctrl", int(st.get("id", 0))
         if self.extra.get("wired_ctrl"):
@@ -87,82 +90,48 @@ class MnRole(Role):
 
     def _preauth_ll(self, target: str, ssid: str, timeout: float) -> dict:
         key, net_id = self._serving_ctrl()
-        mon = EventMonitor(self.extra[key], "wpa_supplicant monitor")
-        try:
-            with self._ctrl(key) as c:
-                t0 = time.monotonic()
-                if c.request(f"PREAUTH {target}").strip() != "OK":
-                    return {"ok": False, "error": "PREAUTH refused"}
-                ev = mon.wait_event([f"RSN: pre-authentication with {target}"], timeout)
-                took = time.monotonic() - t0
-                if "completed successfully" not in ev.text:
-                    return {"ok": False, "error": ev.text, "duration_ms": round(took * 1000, 1)}
-                entry = next((e for e in (l.split() for l in c.request(f"PMKSA_GET {net_id}").splitlines())
-                              if e and e[0] == target), None)
-        finally:
-            mon.close()
+        with self._wpas(key) as w:
+            t0 = time.monotonic()
+            try:
+                ev = w.preauth(target, timeout)
+            except Refused:
+                return {"ok": False, "error": "PREAUTH refused"}
+            took = round((time.monotonic() - t0) * 1000, 1)
+            if "completed successfully" not in ev.text:
+                return {"ok": False, "error": ev.text, "duration_ms": took}
+            entry = next((e for e in w.pmksa_get(net_id) if e and e[0] == target), None)
         if entry is None:
             return {"ok": False, "error": "pre-authentication completed but no PMKSA cached"}
-        result = self._install(entry, ssid, moved=(key != "wpas_ctrl"), serving_net=net_id)
-        result["duration_ms"] = round(took * 1000, 1)
+        # made on the wired port, or under another network block: copy it to the target ESS's block
+        result = self._install(entry, ssid, copy=key != "wpas_ctrl" or self.net_ids[ssid] != net_id)
+        result["duration_ms"] = took
         result["via"] = "radio" if key == "wpas_ctrl" else "wired port"
         return result
 
-    def _install(self, entry: list[str], ssid: str, moved: bool, serving_net: int) -> dict:
+    def _install(self, entry: list[str], ssid: str, copy: bool) -> dict:
         """Put the PMKSA under the radio's network block of the target ESS (the seed's 'local command')."""
-        bssid, pmkid, pmk = entry[0], entry[1], entry[2]
-        if derive_pmkid(bytes.fromhex(pmk), bssid, self.radio_mac).hex() != pmkid:
-            return {"ok": False, "error": "PMKID mismatch: the pre-authentication used another station address"}
-        target_net = self.net_ids[ssid]
-        if moved or target_net != serving_net:
-            with self._ctrl("wpas_ctrl") as c:
-                reply = c.request(f"PMKSA_ADD {target_net} {bssid} {pmkid} {pmk} {entry[3]} {entry[4]} "
-                                  f"{entry[5]} 0").strip()
-                if reply != "OK":
-                    return {"ok": False, "error": f"PMKSA_ADD answered {reply}"}
-        with self._ctrl("wpas_ctrl") as c:
-            ok = any(l.split()[:2] == [bssid, pmkid] for l in c.request(f"PMKSA_GET {target_net}").splitlines()
-                     if l.strip())
-        return {"ok": ok, "pmkid": pmkid, "target_net": target_net}
+        return pmksa.install(self.extra["wpas_ctrl"], entry, net_id=self.net_ids[ssid], radio_mac=self.radio_mac,
+                             copy=copy)
 
     def _handover(self, target: str, ssid: str, freq: int, timeout: float) -> dict:
         """Move the radio to `target`, timed from wpa_supplicant's "SME: Trying to authenticate" (802.11
         authentication, reassociation, EAP if any, 4-way handshake) to CTRL-EVENT-CONNECTED."""
-        net_id = self.net_ids[ssid]
-        mon = EventMonitor(self.extra["wpas_ctrl"], "wpa_supplicant monitor")
-        try:
-            with self._ctrl("wpas_ctrl") as c:
-                associated = parse_kv(c.request("STATUS")).get("wpa_state") == "COMPLETED"
-                # Pinned to the target, an associated station reassociates on the next scan results
-                # (SELECT_NETWORK of the current network block does nothing while associated); an idle
-                # radio needs SELECT_NETWORK. The BSSID stays pinned afterwards: with equal hwsim signal
-                # levels an unpinned station may wander off on a later scan.
-                c.request(f"SET_NETWORK {net_id} bssid {target}")
-                start = mon.mark()
-                c.request(f"SCAN freq={freq}" if associated else f"SELECT_NETWORK {net_id}")
-                try:
-                    auth = mon.wait_event(["SME: Trying to authenticate"], 20)
-                except Exception:
-                    c.request("REASSOCIATE")
-                    auth = mon.wait_event(["SME: Trying to authenticate"], timeout)
-                ev = mon.wait_event(["CTRL-EVENT-CONNECTED"], timeout)
-                events = mon.since(start)
-                st = parse_kv(c.request("STATUS"))
-        finally:
-            mon.close()
-        eap = any(e.text.startswith("CTRL-EVENT-EAP-STARTED") for e in events)
-        return {"ok": st.get("bssid") == target, "duration_ms": round((ev.mono - auth.mono) * 1000, 1),
-                "eap_ran": eap, "bssid": st.get("bssid"), "state": st.get("wpa_state")}
+        with self._wpas() as w:
+            tr = w.move(net_id=self.net_ids[ssid], bssid=target, freq=freq, timeout=timeout)
+            st = w.status()
+        auth = tr.first("SME: Trying to authenticate")
+        assert auth is not None  # move() waited for it
+        return {"ok": st.get("bssid") == target, "duration_ms": round((tr.connected.mono - auth.mono) * 1000, 1),
+                "eap_ran": tr.first("CTRL-EVENT-EAP-STARTED") is not None, "bssid": st.get("bssid"),
+                "state": st.get("wpa_state")}
 
     async def discover(self, ssid: str | None = None) -> list[Candidate]:
         """Candidate PoAs and their authenticators from the information service (Get_Information to the
         serving domain's PoS), for one ESS or all."""
-        server = self.extra.get("is_server")
-        if not server:
+        if not self.is_server:
             raise RuntimeError("no information server configured for this MN")
         q = T.IQ_BIN_DATA.cls(None, None, (ssid,) if ssid else None, None, None, None)
-        rsp = await self.agent.mihf.request((server["ip"], self.cfg.port), Message.of(
-            "Get_Information.request", dst=server["mihf_id"], iq_bin_data_list=(q,)))
+        rsp = await self.mihf.request(self.is_server, Message.of("Get_Information.request", iq_bin_data_list=(q,)))
         if rsp.fields.get("status") != "success":
             raise RuntimeError(f"the information server answered {rsp.fields.get('status')}")
         return candidates(rsp.fields.get("ir_bin_data_list"))
@@ -176,8 +145,8 @@ class MnRole(Role):
         except (RuntimeError, MihError) as e:
             log.info("no information on %s: %s", target, e)
             cand = None
-        with self._ctrl("wpas_ctrl") as c:
-            old = parse_kv(c.request("STATUS")).get("bssid")
+        with self._wpas() as w:
+            old = w.status().get("bssid")
         commit = await self._ask(self.serving_pos, Message.of(
             "MN_HO_Commit.request", link_type="IEEE802_11", target_network_info=Alt("link_addr", Alt("mac", target))))
         if commit not in ("success", None):  # None: no PoS answered; the MN goes anyway (break before make)
@@ -188,21 +157,20 @@ class MnRole(Role):
             return out
         out["ip"] = await asyncio.to_thread(self._renew_ip, cand) if cand else None
         if cand and cand.pos_ip:
-            self.serving_pos = {"mihf_id": cand.pos_mihf_id, "ip": cand.pos_ip}
+            self.serving_pos = self._pos({"mihf_id": cand.pos_mihf_id, "ip": cand.pos_ip})
         out["complete"] = await self._ask(self.serving_pos, Message.of(
             "MN_HO_Complete.request", link_id=link_tuple("IEEE802_11", self.radio_mac, old),
             new_link_id=link_tuple("IEEE802_11", self.radio_mac, target), ho_result="success"))
         return out
 
-    async def _ask(self, pos: dict | None, msg: Message) -> str | None:
-        """Send a request to a PoS; its status, or None when there is no PoS or it does not answer."""
+    async def _ask(self, pos: str | None, msg: Message) -> str | None:
+        """Send a request to a PoS (MIHF ID); its status, or None when there is no PoS or it does not answer."""
         if not pos:
             return None
         try:
-            rsp = await self.agent.mihf.request((pos["ip"], self.cfg.port),
-                                                Message.of(msg.name, dst=pos["mihf_id"], **msg.fields))
+            rsp = await self.mihf.request(pos, msg)
         except MihError as e:
-            log.warning("%s to %s: %s", msg.name, pos["mihf_id"], e)
+            log.warning("%s to %s: %s", msg.name, pos, e)
             return None
         return rsp.fields.get("status")
 
@@ -245,10 +213,9 @@ class MnRole(Role):
             return await asyncio.to_thread(self._preauth_ll, req["target"], req["ssid"],
                                            float(req.get("timeout", 60)))
         if cmd == "preauth" and req.get("mode") == "eap_over_mih":
-            from node_agents.roles.mn_eap import preauth_eap_over_mih
-            return await preauth_eap_over_mih(self, req)
+            return await self.eap.preauth(req)
         if cmd == "stats":
-            return {"ok": True, **dict(self.agent.mihf.stats), "indications": dict(self.sent)}
+            return {"ok": True, **dict(self.mihf.stats), "indications": dict(self.sent)}
         if cmd == "handover":
             return await self._mih_handover(req["target"], req["ssid"], int(req["freq"]),
                                             float(req.get("timeout", 60)))

@@ -11,79 +11,87 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from node_agents.eapol import ETH_P_PREAUTH, EapolRelay, EapolSession
-from node_agents.mih import Message, MihError
+from node_agents.errors import DaemonError
+from node_agents.hostap import Refused, WpaCtrl
+from node_agents.info import Candidate
+from node_agents.mih import Message, MihError, MihfEndpoint
 from node_agents.mih.compound import Alt
-from testbed.daemons.ctrl import CtrlSocket, EventMonitor
-
-if TYPE_CHECKING:
-    from node_agents.roles.mn import MnRole
 
 
-async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
-    target, ssid = req["target"], req["ssid"]
-    if req.get("pos"):  # named by the caller (tests of faults)
-        pos_id, pos_ip, found_by = req["pos"], req["pos_ip"], "caller"
-    else:  # the information service names the target's authenticator
+@dataclass
+class EapOverMih:
+    """What the procedure works with, handed over by the MN role."""
+    mihf: MihfEndpoint
+    radio_mac: str
+    peer_port: str  # the agent's end of the EAP peer's veth
+    peer_ctrl: str  # the EAP peer's control socket
+    discover: Callable[[str], Awaitable[list[Candidate]]]  # the information service, for one ESS
+    install: Callable[[list[str], str], dict]  # PMKSA_GET entry, SSID -> result (the radio's PMKSA_ADD)
+
+    async def preauth(self, req: dict) -> dict:
+        target, ssid = req["target"], req["ssid"]
+        if req.get("pos"):  # named by the caller (tests of faults)
+            pos_id, pos_ip, found_by = req["pos"], req["pos_ip"], "caller"
+        else:  # the information service names the target's authenticator
+            try:
+                cands = await self.discover(ssid)
+            except (RuntimeError, MihError) as e:
+                return {"ok": False, "error": f"information service: {e}"}
+            c = next((c for c in cands if c.bssid == target), None)
+            if c is None or not c.pos_ip:
+                return {"ok": False, "error": f"the information service names no authenticator for {target}"}
+            pos_id, pos_ip, found_by = c.pos_mihf_id, c.pos_ip, "information service"
+        self.mihf.add_peer(pos_id, pos_ip)
+        timeout = float(req.get("timeout", 60))
+        stats = {"pro_auth": 0}
+        result: dict = {}
+
+        async def handler(sess: EapolSession, eap: bytes) -> bytes | None:
+            stats["pro_auth"] += 1
+            msg = Message.of("Pro_Auth.request", mn_mihf_id=self.mihf.mihf_id, mn_link_addr=Alt("mac", self.radio_mac),
+                             poa=Alt("mac", target), eap_payload=eap)
+            rsp = await self.mihf.request(pos_id, msg)  # MihError -> relay sends Failure
+            if "key_name" in rsp.fields:
+                result["poa_pmkid"] = rsp.fields["key_name"].hex()
+            return rsp.fields.get("eap_payload")
+
+        done = asyncio.Event()
+
+        def on_done(sess: EapolSession) -> None:
+            result["outcome"], result["error"] = sess.outcome, repr(sess.error) if sess.error else ""
+            done.set()
+
+        relay = EapolRelay(self.peer_port, handler, ethertypes=(ETH_P_PREAUTH,), targets=[target], on_done=on_done)
+        relay.start()
+        peer = WpaCtrl(self.peer_ctrl, "wpa_supplicant (EAP peer)")
         try:
-            cands = await role.discover(ssid)
-        except (RuntimeError, MihError) as e:
-            return {"ok": False, "error": f"information service: {e}"}
-        c = next((c for c in cands if c.bssid == target), None)
-        if c is None or not c.pos_ip:
-            return {"ok": False, "error": f"the information service names no authenticator for {target}"}
-        pos_id, pos_ip, found_by = c.pos_mihf_id, c.pos_ip, "information service"
-    timeout = float(req.get("timeout", 60))
-    mac = role.radio_mac
-    stats = {"pro_auth": 0}
-
-    async def handler(sess: EapolSession, eap: bytes) -> bytes | None:
-        stats["pro_auth"] += 1
-        msg = Message.of("Pro_Auth.request", dst=pos_id, mn_mihf_id=role.cfg.mihf_id, mn_link_addr=Alt("mac", mac),
-                         poa=Alt("mac", target), eap_payload=eap)
-        rsp = await role.agent.mihf.request((pos_ip, role.cfg.port), msg)  # MihError -> relay sends Failure
-        if "key_name" in rsp.fields:
-            result["poa_pmkid"] = rsp.fields["key_name"].hex()
-        return rsp.fields.get("eap_payload")
-
-    done = asyncio.Event()
-    result: dict = {}
-
-    def on_done(sess: EapolSession) -> None:
-        result["outcome"], result["error"] = sess.outcome, repr(sess.error) if sess.error else ""
-        done.set()
-
-    relay = EapolRelay(role.extra["eap_peer_port"], handler, ethertypes=(ETH_P_PREAUTH,), targets=[target],
-                       on_done=on_done)
-    relay.start()
-    mon = EventMonitor(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)")
-    try:
-        t0 = time.monotonic()
-        with CtrlSocket(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)") as c:
-            if c.request(f"PREAUTH {target}").strip() != "OK":
+            peer.open()
+            t0 = time.monotonic()
+            try:
+                ev = await asyncio.to_thread(peer.preauth, target, timeout)
+            except Refused:
                 return {"ok": False, "error": "PREAUTH refused by the EAP peer"}
-        ev = await asyncio.to_thread(mon.wait_event, [f"RSN: pre-authentication with {target}"], timeout)
-        took = round((time.monotonic() - t0) * 1000, 1)
-        await asyncio.wait_for(done.wait(), 5)
-    except (MihError, TimeoutError, asyncio.TimeoutError) as e:
-        return {"ok": False, "error": f"{type(e).__name__}: {e}", "pro_auth": stats["pro_auth"]}
-    finally:
-        mon.close()
-        relay.close()
-    if "completed successfully" not in ev.text:
-        return {"ok": False, "error": result.get("error") or ev.text, "duration_ms": took,
-                "pro_auth": stats["pro_auth"]}
-    with CtrlSocket(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)") as c:
-        entry = next((e for e in (l.split() for l in c.request("PMKSA_GET 0").splitlines()) if e and e[0] == target),
-                     None)
-    if entry is None:
-        return {"ok": False, "error": "EAP succeeded but the peer cached no PMKSA"}
-    if result.get("poa_pmkid") != entry[1]:  # both sides check the PMKID before the handover is committed
-        return {"ok": False, "error": f"PMKID mismatch: target PoA holds {result.get('poa_pmkid')}, MN derived "
-                f"{entry[1]}; nothing installed", "duration_ms": took, "pro_auth": stats["pro_auth"]}
-    out = await asyncio.to_thread(role._install, entry, ssid, True, -1)
-    out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"], authenticator=pos_id,
-               authenticator_from=found_by)
-    return out
+            took = round((time.monotonic() - t0) * 1000, 1)
+            await asyncio.wait_for(done.wait(), 5)
+            if "completed successfully" not in ev.text:
+                return {"ok": False, "error": result.get("error") or ev.text, "duration_ms": took,
+                        "pro_auth": stats["pro_auth"]}
+            entry = next((e for e in peer.pmksa_get(0) if e and e[0] == target), None)
+        except (MihError, DaemonError, TimeoutError, asyncio.TimeoutError) as e:
+            return {"ok": False, "error": f"{type(e).__name__}: {e}", "pro_auth": stats["pro_auth"]}
+        finally:
+            peer.close()
+            relay.close()
+        if entry is None:
+            return {"ok": False, "error": "EAP succeeded but the peer cached no PMKSA"}
+        if result.get("poa_pmkid") != entry[1]:  # both sides check the PMKID before the handover is committed
+            return {"ok": False, "error": f"PMKID mismatch: target PoA holds {result.get('poa_pmkid')}, MN derived "
+                    f"{entry[1]}; nothing installed", "duration_ms": took, "pro_auth": stats["pro_auth"]}
+        out = await asyncio.to_thread(self.install, entry, ssid)
+        out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"], authenticator=pos_id,
+                   authenticator_from=found_by)
+        return out

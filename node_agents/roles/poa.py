@@ -9,7 +9,8 @@ from node_agents.l2 import ETH_P_PREAUTH, RawPort, mac_bytes, mac_str
 from node_agents.mih import Incoming, Message, MihError
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
-from node_agents.roles import Role
+from node_agents.roles.base import Role
+from node_agents.roles.poa_keys import KeyPushHandler
 
 log = logging.getLogger("mihsec.agent.poa")
 
@@ -22,12 +23,16 @@ class PoaRole(Role):
     async def start(self) -> None:
         self.bssid: str = self.extra.get("bssid", "")
         # foreign BSSID -> (PoA MIHF ID, IP) from the information-service database
-        self.poa_of: dict[str, tuple[str, str]] = {
-            p["bssid"]: (p["mihf_id"], p["ip"]) for net in self.extra.get("is_db", []) for p in net["poas"]
-            if p.get("mihf_id") and p.get("ip") and p["bssid"] != self.bssid}
-        self.remote_mn: dict[str, tuple[str, str]] = {}  # MN MAC -> serving PoA that forwards its frames
+        self.poa_of: dict[str, str] = {}
+        for net in self.extra.get("is_db", []):
+            for p in net["poas"]:
+                if p.get("mihf_id") and p.get("ip") and p["bssid"] != self.bssid:
+                    self.poa_of[p["bssid"]] = p["mihf_id"]
+                    self.mihf.add_peer(p["mihf_id"], p["ip"])
+        self.remote_mn: dict[str, str] = {}  # MN MAC -> MIHF ID of the serving PoA that forwards its frames
         self.port = RawPort(self.extra["llauth_port"], ETH_P_PREAUTH, self._frame) \
             if self.extra.get("llauth_port") else None
+        self.keys = KeyPushHandler(self.extra.get("push_keys", {}), self.extra.get("hostapd_ctrl"), self.bssid)
         self.stats = {"ll_auth_out": 0, "ll_auth_in": 0}
 
     async def stop(self) -> None:
@@ -38,22 +43,22 @@ class PoaRole(Role):
         """A pre-auth frame the bridge handed to our port: forward it if it crosses domains."""
         dst, src = mac_str(frame[0:6]), mac_str(frame[6:12])
         if dst in self.poa_of:  # serving side: a station pre-authenticating with a foreign AP
-            peer_id, ip = self.poa_of[dst]
+            peer_id = self.poa_of[dst]
             sta, poa = src, dst
         elif src == self.bssid and dst in self.remote_mn:  # target side: our hostapd answering
-            peer_id, ip = self.remote_mn[dst]
+            peer_id = self.remote_mn[dst]
             sta, poa = dst, src
         else:
             return
-        msg = Message.of("LL_Auth.request", dst=peer_id, link_id=link_tuple(sta, poa), ll_info=frame)
+        msg = Message.of("LL_Auth.request", link_id=link_tuple(sta, poa), ll_info=frame)
         self.stats["ll_auth_out"] += 1
-        asyncio.get_running_loop().create_task(self._send(ip, msg))
+        asyncio.get_running_loop().create_task(self._send(peer_id, msg))
 
-    async def _send(self, ip: str, msg: Message) -> None:
+    async def _send(self, peer_id: str, msg: Message) -> None:
         try:
-            await self.agent.mihf.request((ip, self.cfg.port), msg)
+            await self.mihf.request(peer_id, msg)
         except MihError as e:
-            log.warning("LL_Auth to %s failed: %s", msg.dst, e)
+            log.warning("LL_Auth to %s failed: %s", peer_id, e)
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
         name = inc.msg.name
@@ -61,17 +66,17 @@ class PoaRole(Role):
             frame: bytes = inc.msg.fields["ll_info"]
             src = mac_str(frame[6:12])
             if mac_bytes(self.bssid) == frame[0:6]:  # to our AP: remember where the station's frames come from
-                self.remote_mn[src] = (inc.msg.src, inc.peer[0])
+                self.remote_mn[src] = inc.msg.src
+                self.mihf.add_peer(inc.msg.src, inc.peer[0])
             self.stats["ll_auth_in"] += 1
             self.port.send(frame)
             return Message.of("LL_Auth.response", dst=inc.msg.src, status="success",
                               link_id=inc.msg.fields["link_id"])
         if name == "Push_Key.request":
-            from node_agents.roles.poa_keys import handle_push_key
-            return await handle_push_key(self, inc)
+            return await self.keys.handle(inc)
         return False
 
     async def command(self, req: dict) -> dict | None:
         if req.get("cmd") == "stats":
-            return {"ok": True, **self.stats}
+            return {"ok": True, **self.stats, **self.keys.stats}
         return None

@@ -12,7 +12,7 @@ from node_agents.keys import AKM_8021X, PushKeys, PushSender, pmk_from_msk, resp
 from node_agents.mih import Incoming, Message, MihError
 from node_agents.mih.compound import Alt
 from node_agents.radius_relay import RadiusConfig, RadiusEapSession, RadiusError
-from node_agents.roles import Role
+from node_agents.roles.base import Role
 
 log = logging.getLogger("mihsec.agent.pos")
 
@@ -36,7 +36,8 @@ class PosRole(Role):
         self.radius = RadiusConfig(server=x["aaa_ip"], secret=x["radius_secret"].encode(), nas_identifier=x["nas_id"],
                                    nas_ip=x.get("own_ip") or "0.0.0.0") if x.get("aaa_ip") else None
         self.senders = {poa: PushSender(PushKeys.derive(bytes.fromhex(k))) for poa, k in x.get("push_keys", {}).items()}
-        self.poa_ips: dict[str, str] = x.get("poa_ips", {})
+        for poa_id, ip in x.get("poa_ips", {}).items():
+            self.mihf.add_peer(poa_id, ip)
         # BSSID -> PoA MIHF ID, for the PoAs of this domain
         self.poa_by_bssid = {p["bssid"]: p["mihf_id"] for net in x.get("is_db", []) for p in net["poas"]
                              if p.get("mihf_id") in self.senders}
@@ -133,7 +134,7 @@ class PosRole(Role):
                          key_name=p.key_name, wrapped_key=p.wrapped_key, key_lifetime=p.key_lifetime,
                          akm_suite=p.akm_suite, replay_counter=p.replay_counter, integrity_tag=p.integrity_tag)
         try:
-            rsp = await self.agent.mihf.request((self.poa_ips[poa_id], self.cfg.port), msg)
+            rsp = await self.mihf.request(poa_id, msg)
         except MihError as e:
             log.warning("key push to %s failed: %s", poa_id, e)
             self.stats["push_failures"] += 1

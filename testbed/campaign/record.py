@@ -1,9 +1,20 @@
-"""One measured handover: the unit every campaign produces and every statistic consumes."""
+"""One measured handover: the unit every campaign produces and every statistic consumes; the files records
+go to (records.jsonl, handovers.csv, written as they come) and the environment they were measured in."""
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
+import os
+import platform
+import subprocess
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
+
+RECORDS = "records.jsonl"
+CSV = "handovers.csv"
+PARAMS = ["aaa_rtt_ms", "serving_loss"]
 
 # Phases of a handover, in order. A phase a scheme skips (no EAP with PMKSA caching, no 4-way with FT)
 # is recorded as None, not as 0.
@@ -83,3 +94,77 @@ def csv_row(r: HandoverRecord, param_names: list[str]) -> dict[str, object]:
         row[f"ev_{p}_ms"] = r.phases_events.get(p)
         row[f"pcap_{p}_ms"] = r.phases_pcap.get(p)
     return {k: ("" if v is None else v) for k, v in row.items()}
+
+
+def environment() -> dict:
+    """Where the radios ran: for report.md."""
+    def cmd(*argv: str) -> str:
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=20).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+
+    pkgs = {}
+    for p in ("hostapd", "wpasupplicant", "freeradius", "tcpdump", "iw"):
+        pkgs[p] = cmd("dpkg-query", "-W", "-f", "${Version}", p) or "?"
+    cpu = ""
+    try:
+        cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
+                    if l.startswith("model name")), "")
+    except OSError:
+        pass
+    in_vm = os.environ.get("MIHSEC_IN_VM") == "1"
+    accel = os.environ.get("MIHSEC_ACCEL", "TCG?" if in_vm else "")
+    return {
+        "kernel": platform.release(),
+        "runtime": f"VM ({accel})" if in_vm else "native",
+        "cpu": cpu, "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "packages": pkgs,
+        "debian": cmd("cat", "/etc/debian_version"),
+        "started": time.time(),
+    }
+
+
+@dataclass
+class Writers:
+    """Append-only record files, flushed after every record (a killed run keeps what it measured)."""
+    results: Path
+    _jsonl: object = None
+    _csv: object = None
+    _writer: csv.DictWriter | None = None
+
+    def open(self) -> "Writers":
+        new_csv = not (self.results / CSV).exists()
+        self._jsonl = open(self.results / RECORDS, "a")
+        self._csv = open(self.results / CSV, "a", newline="")
+        self._writer = csv.DictWriter(self._csv, fieldnames=csv_columns(PARAMS))
+        if new_csv:
+            self._writer.writeheader()
+        return self
+
+    def write(self, r: HandoverRecord) -> None:
+        self._jsonl.write(r.to_json() + "\n")
+        self._writer.writerow(csv_row(r, PARAMS))
+        for f in (self._jsonl, self._csv):
+            f.flush()
+            os.fsync(f.fileno())
+
+    def close(self) -> None:
+        for f in (self._jsonl, self._csv):
+            if f is not None:
+                f.close()
+
+
+def load_records(results: Path) -> list[HandoverRecord]:
+    path = results / RECORDS
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                out.append(HandoverRecord.from_dict(json.loads(line)))
+            except (ValueError, TypeError):
+                continue  # a line cut short by a kill
+    return out

@@ -15,8 +15,7 @@ from rich.table import Table
 
 from testbed.campaign import plots, stats
 from testbed.campaign.phases import DISAGREE_ABS_MS, DISAGREE_REL
-from testbed.campaign.record import HandoverRecord
-from testbed.campaign.runner import CSV, RECORDS, load_records
+from testbed.campaign.record import CSV, RECORDS, HandoverRecord, load_records
 
 
 def _read(path: Path) -> dict:

@@ -6,14 +6,11 @@ down; what was measured stays in records.jsonl / handovers.csv.
 """
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
-import platform
 import random
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,93 +22,19 @@ from testbed import impair, topology
 from testbed.campaign import phases
 from testbed.campaign.model import Campaign, TrialSpec, schedule, topology_path
 from testbed.campaign.probe import Probe, ProbeResult
-from testbed.campaign.record import HandoverRecord, csv_columns, csv_row
+from testbed.campaign.progress import Progress
+from testbed.campaign.record import CSV, RECORDS, HandoverRecord, Writers, environment, load_records
 from testbed.campaign.schemes import available
 from testbed.campaign.schemes.base import BASE_PROFILE, Bench, Scheme, SchemeError
 from testbed.capture import completeness
+from testbed.daemons.freeradius import FreeRadius
 from testbed.errors import MihsecError
+from testbed.net import Network
 from testbed.plan import make_plan
 from testbed.topology import Host, Station
 
 log = logging.getLogger(__name__)
-
-RECORDS = "records.jsonl"
-CSV = "handovers.csv"
-PARAMS = ["aaa_rtt_ms", "serving_loss"]
-
-
-def environment() -> dict:
-    """Where the radios ran: for report.md."""
-    def cmd(*argv: str) -> str:
-        try:
-            return subprocess.run(argv, capture_output=True, text=True, timeout=20).stdout.strip()
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-
-    pkgs = {}
-    for p in ("hostapd", "wpasupplicant", "freeradius", "tcpdump", "iw"):
-        pkgs[p] = cmd("dpkg-query", "-W", "-f", "${Version}", p) or "?"
-    cpu = ""
-    try:
-        cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                    if l.startswith("model name")), "")
-    except OSError:
-        pass
-    in_vm = os.environ.get("MIHSEC_IN_VM") == "1"
-    accel = os.environ.get("MIHSEC_ACCEL", "TCG?" if in_vm else "")
-    return {
-        "kernel": platform.release(),
-        "runtime": f"VM ({accel})" if in_vm else "native",
-        "cpu": cpu, "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "packages": pkgs,
-        "debian": cmd("cat", "/etc/debian_version"),
-        "started": time.time(),
-    }
-
-
-@dataclass
-class Writers:
-    """Append-only record files, flushed after every record (a killed run keeps what it measured)."""
-    results: Path
-    _jsonl: object = None
-    _csv: object = None
-    _writer: csv.DictWriter | None = None
-
-    def open(self) -> "Writers":
-        new_csv = not (self.results / CSV).exists()
-        self._jsonl = open(self.results / RECORDS, "a")
-        self._csv = open(self.results / CSV, "a", newline="")
-        self._writer = csv.DictWriter(self._csv, fieldnames=csv_columns(PARAMS))
-        if new_csv:
-            self._writer.writeheader()
-        return self
-
-    def write(self, r: HandoverRecord) -> None:
-        self._jsonl.write(r.to_json() + "\n")
-        self._writer.writerow(csv_row(r, PARAMS))
-        for f in (self._jsonl, self._csv):
-            f.flush()
-            os.fsync(f.fileno())
-
-    def close(self) -> None:
-        for f in (self._jsonl, self._csv):
-            if f is not None:
-                f.close()
-
-
-def load_records(results: Path) -> list[HandoverRecord]:
-    path = results / RECORDS
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            try:
-                out.append(HandoverRecord.from_dict(json.loads(line)))
-            except (ValueError, TypeError):
-                continue  # a line cut short by a kill
-    return out
+__all__ = ["Runner", "CSV", "RECORDS", "load_records"]  # the record files, for callers of the runner
 
 
 @dataclass
@@ -143,45 +66,17 @@ def plan_groups(specs: list[TrialSpec], schemes: dict[str, Scheme]) -> list[Grou
     return list(groups.values())
 
 
-class Progress:
-    """rich progress bar with ETA on a terminal; one line per handover otherwise."""
-
-    def __init__(self, total: int, title: str):
-        from rich.console import Console
-
-        self.console = Console()
-        # MIHSEC_TTY: set by the host for a VM run (the guest's console is always a terminal)
-        self.live = self.console.is_terminal and os.environ.get("MIHSEC_TTY", "1") != "0"
-        self.total, self.done = total, 0
-        if self.live:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RP, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
-
-            self.rp = RP(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                         TextColumn("ETA"), TimeRemainingColumn(), console=self.console)
-            self.task = self.rp.add_task(title, total=total)
-            self.rp.start()
-
-    def note(self, text: str) -> None:
-        if self.live:
-            self.rp.console.print(text)
-        else:
-            print(text, flush=True)
-
-    def advance(self, text: str) -> None:
-        self.done += 1
-        self.note(f"[{self.done}/{self.total}] {text}")
-        if self.live:
-            self.rp.advance(self.task)
-
-    def shrink(self, n: int) -> None:
-        self.total -= n
-        if self.live:
-            self.rp.update(self.task, total=self.total)
-
-    def stop(self) -> None:
-        if self.live:
-            self.rp.stop()
+@dataclass
+class TrialContext:
+    """What every trial on one running network works with."""
+    net: Network
+    bench: Bench
+    group: Group
+    probe: Probe
+    aaa_link: tuple[str, str]  # (namespace, interface) of the AAA server's link: AAA RTT is added there
+    rad: FreeRadius | None  # the station's AAA server: its decisions count the accepts per trial
+    log: phases.LogTail  # the station's wpa_supplicant log
+    pcap: phases.PcapTail  # the radio capture
 
 
 class Runner:
@@ -235,8 +130,6 @@ class Runner:
         return topo.model_copy(update={"security": security})
 
     def _run_group(self, g: Group) -> None:
-        from testbed.net import Network
-
         topo = self._topology(g)
         plan = make_plan(topo)
         own = dict(g.key).get("topology")  # a scheme's own topology: its own station and host
@@ -269,7 +162,7 @@ class Runner:
                     shutil.copy(work / "capture.json", out_dir / "capture.json")
                 shutil.rmtree(work, ignore_errors=True)
 
-    def _measure(self, net, g: Group, station: str, cn: str) -> None:
+    def _measure(self, net: Network, g: Group, station: str, cn: str) -> None:
         if self.c.daemon_log == "info":  # -d logs slow the daemons (and so the handovers) down
             daemons = [s.wpas for s in net.stations.values()] + [a.hostapd for a in net.aps.values()]
             for d in daemons:
@@ -286,16 +179,15 @@ class Runner:
                 h.neigh("replace", dst=str(sta.plan.ip.ip), lladdr=sta.mac, ifindex=h.link_lookup(ifname=leg)[0],
                         state=0x80)
         aaa_node = sta.plan.profile.aaa
-        self.ctx = {
-            "net": net, "bench": bench, "g": g,
+        self.ctx = TrialContext(
+            net, bench, g,
             # a correspondent with a leg in several domains sends through each (bicast: see probe.py)
-            "probe": Probe(cn_ns, sta.netns, str(sta.plan.ip.ip), rate=self.c.probe.rate,
-                           via=legs if len(legs) > 1 else []),
-            "aaa": (net.ns(aaa_node), net.plan.wired_of(aaa_node)[0].ifname),
-            "rad": net.aaa.get(aaa_node),
-            "log": phases.LogTail(sta.wpas.log),
-            "pcap": phases.PcapTail(net.pcap),
-        }
+            probe=Probe(cn_ns, sta.netns, str(sta.plan.ip.ip), rate=self.c.probe.rate,
+                        via=legs if len(legs) > 1 else []),
+            aaa_link=(net.ns(aaa_node), net.plan.wired_of(aaa_node)[0].ifname),
+            rad=net.aaa.get(aaa_node),
+            log=phases.LogTail(sta.wpas.log),
+            pcap=phases.PcapTail(net.pcap))
         specs = list(g.specs)
         for sch in g.schemes:
             reason = sch.unsupported(bench)
@@ -319,11 +211,10 @@ class Runner:
 
     def _trial(self, spec: TrialSpec, station: str) -> HandoverRecord:
         x = self.ctx
-        bench: Bench = x["bench"]
-        probe: Probe = x["probe"]
+        bench, probe = x.bench, x.probe
         sch = self.schemes[spec.scheme]
         rec = HandoverRecord(self.c.name, sch.name, spec.trial, dict(spec.params), "", "", warmup=spec.warmup,
-                             network=x["g"].name, station=station, key_mgmt=sch.key_mgmt)
+                             network=x.group.name, station=station, key_mgmt=sch.key_mgmt)
         rtt, loss = spec.params.get("aaa_rtt_ms", 0), spec.params.get("serving_loss", 0)
         impaired: list[tuple[str, str]] = []
         res: ProbeResult | None = None
@@ -332,18 +223,18 @@ class Runner:
             dst = bench.other(src)
             rec.source_ap, rec.target_ap = src.plan.node, dst.plan.node
             if rtt:  # the AAA server's link: its replies leave `rtt` ms late (added RTT, one netem)
-                impair.set_netem(*x["aaa"], delay_ms=rtt)
-                impaired.append(x["aaa"])
+                impair.set_netem(*x.aaa_link, delay_ms=rtt)
+                impaired.append(x.aaa_link)
             rec.prep_ms = sch.prepare(bench, src, dst)
             if loss:  # data path of the serving link, both ends
                 for ns_if in ((src.netns, src.plan.ifname), (bench.sta.netns, bench.sta.plan.ifname)):
                     impair.set_netem(*ns_if, loss_pct=loss)
                     impaired.append(ns_if)
-            x["log"].read_new()
-            x["pcap"].read_new()
-            tcpdump = x["net"].tcpdump
+            x.log.read_new()
+            x.pcap.read_new()
+            tcpdump = x.net.tcpdump
             counters0 = tcpdump.stats() if tcpdump else None
-            rad = x["rad"]
+            rad = x.rad
             accepts0 = len(rad.accepts()) if rad else None
             probe.start()
             time.sleep(self.c.probe.lead_ms / 1000)
@@ -370,7 +261,7 @@ class Runner:
                                   f"{dst.plan.node}")
             if rad:
                 rec.aaa_accepts = sum(1 for d in rad.accepts()[accepts0:] if d.accepted)
-            lines = x["log"].read_new()
+            lines = x.log.read_new()
             frames, caught_up = self._frames_until(t_end)
             rec.capture = completeness(counters0, tcpdump.stats() if tcpdump else None, caught_up)
             ex = phases.extract(lines, frames, bench.sta.mac, src.bssid, dst.bssid, t_cmd, t_end,
@@ -413,7 +304,7 @@ class Runner:
         frames: list[phases.Frame] = []
         deadline = time.monotonic() + timeout
         while True:
-            frames += self.ctx["pcap"].read_new()
+            frames += self.ctx.pcap.read_new()
             if frames and frames[-1].t >= t_end:
                 return frames, True
             if time.monotonic() > deadline:

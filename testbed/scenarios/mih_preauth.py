@@ -76,7 +76,7 @@ def reset(net: Network, station: str = "mn") -> None:
     if serving is not None and bssid != serving.bssid:
         # The serving AP still holds the station from before it left (802.11 does not tell it): drop that
         # stale entry first, or the reassociation can stall there.
-        serving.hostapd.request(f"DEAUTHENTICATE {sta.mac} tx=0")
+        serving.hostapd.drop_sta(sta.mac)
         r = net.agents[station].call({"cmd": "handover", "target": serving.bssid, "ssid": serving.plan.ssid,
                                       "freq": serving.plan.freq}, timeout=120)
         if not r.get("ok"):
@@ -90,7 +90,7 @@ def reset(net: Network, station: str = "mn") -> None:
             continue
         # The MN left by reassociating elsewhere, which 802.11 does not tell the old AP: drop the station
         # there (no frame sent), or hostapd ignores its next pre-authentication ("already associated").
-        ap.hostapd.request(f"DEAUTHENTICATE {sta.mac} tx=0")
+        ap.hostapd.drop_sta(sta.mac)
         if ap.hostapd.request("PMKSA_FLUSH").strip() != "OK":
             raise MihsecError(f"PMKSA_FLUSH refused by {ap.plan.node}")
     for ap in net.aps.values():  # a pre-authentication must not find a station hostapd is still removing

@@ -5,13 +5,13 @@ Durations come from wpa_supplicant control-interface events, stamped as they arr
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from testbed.daemons.ctrl import Event
-from testbed.errors import MihsecError
-from testbed.net import Network, StationNode
+from node_agents.ctrl import Event
+from node_agents.hostap import Transition
+from testbed.errors import DaemonError, MihsecError
+from testbed.net import Network
 
 
 @dataclass
@@ -27,38 +27,18 @@ class Step:
     key_mgmt: str
 
 
-def _first(events: list[Event], prefix: str) -> Event | None:
-    return next((e for e in events if e.text.startswith(prefix)), None)
-
-
-def _ms(a: Event | float | None, b: Event | None) -> float | None:
+def _ms(a: Event | None, b: Event | None) -> float | None:
     if a is None or b is None:
         return None
-    start = a.mono if isinstance(a, Event) else a
-    return round((b.mono - start) * 1000, 1)
+    return round((b.mono - a.mono) * 1000, 1)
 
 
-def _measure(sta: StationNode, name: str, target: str, bssid: str, cmd: str, timeout: float) -> Step:
-    wpas = sta.wpas
-    assert wpas is not None and wpas.mon is not None
-    start_index = wpas.mark()
-    t0 = time.monotonic()
-    reply = wpas.request(cmd).strip()
-    if reply != "OK":
-        raise MihsecError(f"{name}: wpa_supplicant answered {reply!r} to {cmd.split()[0]}")
-    connected = wpas.wait_event(["CTRL-EVENT-CONNECTED"], timeout)
-    events = wpas.mon.since(start_index)
-    status = wpas.status()
-    if status.get("bssid") != bssid or status.get("wpa_state") != "COMPLETED":
-        raise MihsecError(f"{name}: expected COMPLETED with {bssid}, got {status.get('wpa_state')} with "
-                          f"{status.get('bssid')} (log: {wpas.log})")
-    auth = _first(events, "SME: Trying to authenticate")
-    assoc = _first(events, "Associated with")
-    eap_start, eap_ok = _first(events, "CTRL-EVENT-EAP-STARTED"), _first(events, "CTRL-EVENT-EAP-SUCCESS")
-    keys = _first(events, "WPA: Key negotiation completed")
-    return Step(name, target, bssid, round((connected.mono - t0) * 1000, 1), _ms(auth, assoc),
-                _ms(eap_start, eap_ok), _ms(eap_ok or assoc, keys), eap_start is not None,
-                status.get("key_mgmt", "?"))
+def _step(name: str, target: str, bssid: str, tr: Transition, key_mgmt: str) -> Step:
+    auth, assoc = tr.first("SME: Trying to authenticate"), tr.first("Associated with")
+    eap_start, eap_ok = tr.first("CTRL-EVENT-EAP-STARTED"), tr.first("CTRL-EVENT-EAP-SUCCESS")
+    keys = tr.first("WPA: Key negotiation completed")
+    return Step(name, target, bssid, round((tr.connected.mono - tr.t0) * 1000, 1), _ms(auth, assoc),
+                _ms(eap_start, eap_ok), _ms(eap_ok or assoc, keys), eap_start is not None, key_mgmt)
 
 
 def run(net: Network, station: str | None = None, timeout: float = 60.0) -> list[Step]:
@@ -71,14 +51,15 @@ def run(net: Network, station: str | None = None, timeout: float = 60.0) -> list
     wpas = sta.wpas
     assert wpas is not None
     steps = []
-    # Pin the first AP for the initial connection: hwsim gives every AP the same signal.
-    wpas.set_network(0, "bssid", first.bssid)
-    wpas.scan([first.plan.freq])
-    steps.append(_measure(sta, "connect", first.plan.node, first.bssid, "SELECT_NETWORK 0", timeout))
-    wpas.set_network(0, "bssid", "any")
-    for name, ap in (("roam", second), ("roam back", first)):
-        wpas.scan([ap.plan.freq])
-        steps.append(_measure(sta, name, ap.plan.node, ap.bssid, f"ROAM {ap.bssid}", timeout))
+    for name, ap in (("connect", first), ("roam", second), ("roam back", first)):
+        try:
+            if name == "connect":
+                tr = wpas.connect(net_id=0, bssid=ap.bssid, freq=ap.plan.freq, timeout=timeout)
+            else:
+                tr = wpas.roam(bssid=ap.bssid, freq=ap.plan.freq, timeout=timeout)
+        except DaemonError as e:
+            raise MihsecError(f"{name}: {e}") from e
+        steps.append(_step(name, ap.plan.node, ap.bssid, tr, wpas.status().get("key_mgmt", "?")))
     for step in steps:  # the AP side must agree that the station is connected
         net.aps[step.target].hostapd.check_alive()
     return steps

@@ -10,7 +10,7 @@ import pytest
 
 from testbed.campaign import report, stats
 from testbed.campaign.record import PHASES, HandoverRecord, csv_columns, csv_row
-from testbed.campaign.runner import PARAMS, Writers, load_records
+from testbed.campaign.record import PARAMS, Writers, load_records
 
 
 def test_describe_known_values() -> None:

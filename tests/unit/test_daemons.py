@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from testbed.daemons.ctrl import CtrlSocket
+from node_agents.ctrl import CtrlSocket
+from node_agents.hostap import HostapdCtrl
 from testbed.daemons.wpa import Hostapd
 from testbed.errors import DaemonError
 
@@ -20,7 +21,8 @@ def _conf(tmp_path: Path, extra: str = "") -> Path:
 
 @pytest.fixture
 def hostapd(tmp_path: Path):
-    h = Hostapd("as", None, _conf(tmp_path), tmp_path / "ctrl", "as0", tmp_path / "hostapd.log", tmp_path)
+    h = Hostapd("as", netns=None, conf=_conf(tmp_path), ctrl_dir=tmp_path / "ctrl", ifname="as0",
+                log=tmp_path / "hostapd.log", local_dir=tmp_path)
     h.start(timeout=15)
     yield h
     h.stop()
@@ -49,9 +51,24 @@ def test_wait_event_sees_events_and_times_out(hostapd: Hostapd) -> None:
         hostapd.wait_event(["NEVER-EVENT"], timeout=0.3)
 
 
+def test_drop_sta_of_an_unknown_station_sends_nothing(hostapd: Hostapd) -> None:
+    assert not hostapd.lists("02:00:00:00:00:09")
+    assert hostapd.drop_sta("02:00:00:00:00:09", wait=True)
+
+
+def test_the_agents_control_client_works_on_the_same_socket(hostapd: Hostapd) -> None:
+    """What an agent uses (no process wrapper): the same actions over the daemon's socket path."""
+    with HostapdCtrl(hostapd.ctrl_path, "hostapd", hostapd.local_dir) as h:
+        assert h.status()["state"] == hostapd.status()["state"]
+        with pytest.raises(DaemonError, match="PMKSA_ADD answered 'FAIL'"):
+            h.pmksa_add(sta="02:00:00:00:00:01", pmkid="00112233", pmk="deadbeef")
+    with pytest.raises(DaemonError, match="not started"):
+        h.request("PING")
+
+
 def test_bad_option_names_cause_and_log(tmp_path: Path) -> None:
-    h = Hostapd("ap9", None, _conf(tmp_path, "bogus_option=1\n"), tmp_path / "ctrl", "as0", tmp_path / "h.log",
-                tmp_path)
+    h = Hostapd("ap9", netns=None, conf=_conf(tmp_path, "bogus_option=1\n"), ctrl_dir=tmp_path / "ctrl",
+                ifname="as0", log=tmp_path / "h.log", local_dir=tmp_path)
     with pytest.raises(DaemonError) as e:
         h.start(timeout=15)
     msg = str(e.value)

@@ -163,7 +163,8 @@ network={{
 	private_key="{key}"
 }}
 """)
-    sup = WpaSupplicant("mn", ns, conf, ctrl, "veth0", tmp / "wpa.log", tmp, driver="wired")
+    sup = WpaSupplicant("mn", netns=ns, conf=conf, ctrl_dir=ctrl, ifname="veth0", log=tmp / "wpa.log", local_dir=tmp,
+                        driver="wired")
     if debug_keys:
         sup.argv.insert(1, "-K")  # test only: puts the MSK into the log, to compare with the relay's
     return sup

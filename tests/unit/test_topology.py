@@ -75,3 +75,15 @@ def test_link_needs_exactly_one_end(tmp_path: Path) -> None:
     text = GOOD.replace("{node: ap2, switch: ds,", "{node: ap2, switch: ds, peer: ap1,")
     with pytest.raises(TopologyError, match=r"links\.2: .*exactly one of `switch` or `peer`"):
         topology.load(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("node, field", [
+    ("n1: {role: pos, security: corp-tls}", "security"),
+    ("n1: {role: nas, security: corp-tls, positon: [0, 0, 0]}", "positon"),
+])
+def test_errors_under_pos_and_nas_nodes_name_the_field(tmp_path: Path, node: str, field: str) -> None:
+    """The union tag of every role is dropped from the path, not only those of the first roles."""
+    text = GOOD.replace("nodes:\n", f"nodes:\n  {node}\n", 1)
+    with pytest.raises(TopologyError, match=rf":23: nodes\.n1\.{field}: Extra inputs") as e:
+        topology.load(write(tmp_path, text))
+    assert ".pos." not in str(e.value) and ".nas." not in str(e.value)

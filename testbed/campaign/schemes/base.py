@@ -16,10 +16,10 @@ be seen on the air. Schemes with the same needs share one running network, inter
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -97,12 +97,6 @@ class Scheme:
         if self.expect_4way is False and ex.key_msgs:
             return f"EAPOL-Key messages {ex.key_msgs} on the air: expected none"
         return None
-
-
-def pmkid(pmk: bytes, aa: str, spa: str) -> str:
-    """IEEE 802.11 PMKID = HMAC-SHA1-128(PMK, "PMK Name" || AA || SPA)."""
-    mac = lambda s: bytes.fromhex(s.replace(":", ""))  # noqa: E731
-    return hmac.new(pmk, b"PMK Name" + mac(aa) + mac(spa), hashlib.sha1).hexdigest()[:32]
 
 
 @dataclass
@@ -189,15 +183,9 @@ class Bench:
                 pass
 
     def connect(self, ap: ApNode) -> None:
-        self.wpas.set_network(self.net_id, "bssid", ap.bssid)
-        try:
-            self.scan(ap)
-            self.wpas.mark()
-            self.wpas.ok(f"SELECT_NETWORK {self.net_id}")
-            self._wait_connected(ap, "connect")
-        finally:
-            if not self.pin:
-                self.wpas.set_network(self.net_id, "bssid", "any")
+        with self._failing("connect", ap):
+            self.wpas.connect(net_id=self.net_id, bssid=ap.bssid, freq=ap.plan.freq, timeout=self.timeout,
+                              keep_pin=self.pin)
 
     def flush_ap(self, ap: ApNode) -> None:
         assert ap.hostapd is not None
@@ -205,64 +193,50 @@ class Bench:
 
     def scan(self, ap: ApNode) -> None:
         """Scan the target's channel only: ROAM needs a fresh BSS entry; a full scan takes seconds."""
-        for _ in range(3):
-            ev = self.wpas.scan([ap.plan.freq], timeout=self.timeout)
-            if ev.name == "CTRL-EVENT-SCAN-RESULTS" and self.wpas.bss(ap.bssid).get("bssid") == ap.bssid:
-                return
-            time.sleep(0.1)
-        raise SchemeError(f"{ap.plan.node} ({ap.bssid}) not found by a scan of {ap.plan.freq} MHz")
+        try:
+            self.wpas.find(ap.bssid, ap.plan.freq, timeout=self.timeout)
+        except DaemonError as e:
+            raise SchemeError(f"{ap.plan.node} ({ap.bssid}) not found by a scan of {ap.plan.freq} MHz") from e
 
     def pin_scan(self, ap: ApNode) -> None:
-        """Move a station whose network block spans several ESSs (ROAM matches the BSS by SSID, so it cannot):
-        pin the BSSID and scan its channel; the scan results make wpa_supplicant reassociate."""
-        self.wpas.set_network(self.net_id, "bssid", ap.bssid)
-        self.wpas.ok(f"SCAN freq={ap.plan.freq}")
+        """Move a station whose network block spans several ESSs (see WpaCtrl.pin_scan)."""
+        self.wpas.pin_scan(net_id=self.net_id, bssid=ap.bssid, freq=ap.plan.freq)
 
     def go(self, ap: ApNode) -> None:
         """An untimed pin_scan, waited for."""
-        self.wpas.mark()
-        self.pin_scan(ap)
-        self._wait_connected(ap, "move")
+        with self._failing("move", ap):
+            self.wpas.mark()
+            self.pin_scan(ap)
+            self.wpas.wait_connected(ap.bssid, self.timeout)
 
     def roam(self, ap: ApNode, command: str = "ROAM") -> None:
         """An untimed handover (to set up caches)."""
         left = self.serving()
-        self.scan(ap)
-        self.wpas.mark()
-        reply = self.wpas.request(f"{command} {ap.bssid}").strip()
-        if reply != "OK":
-            raise SchemeError(f"{command} {ap.plan.node} answered {reply!r}")
-        self._wait_connected(ap, command)
+        with self._failing(command, ap):
+            self.wpas.roam(bssid=ap.bssid, freq=ap.plan.freq, timeout=self.timeout, command=command)
         if left is not None and left is not ap and self.forget_on_leave:
             self.forget(left)
 
     def forget(self, ap: ApNode) -> None:
-        """Make `ap` drop the station, without sending anything on the air.
-
-        mac80211 roams without deauthenticating from the AP it leaves, so that AP keeps the station as
-        associated (and authorized) until hostapd's inactivity check, ap_max_inactivity = 300 s. A real
-        network may clear it sooner (a controller, IAPP) or not. hostapd then ignores RSN pre-authentication
-        from the station ("pre-auth for already association STA"), and it sent some of our probe packets
-        unencrypted when the station came back during a 4-way handshake or an FT reassociation.
-        """
+        """Make `ap` drop the station, without sending anything on the air (see HostapdCtrl.drop_sta). A real
+        network may clear it sooner (a controller, IAPP) or not; left listed, hostapd sent some of our probe
+        packets unencrypted when the station came back during a 4-way handshake or an FT reassociation."""
         assert ap.hostapd is not None
-        info = ap.hostapd.request(f"STA {self.sta.mac}")
-        if not info.startswith("FAIL") and "[ASSOC]" in info:  # not again while hostapd is removing it
-            ap.hostapd.ok(f"DEAUTHENTICATE {self.sta.mac} tx=0")
+        ap.hostapd.drop_sta(self.sta.mac)
 
     def drop(self, ap: ApNode) -> None:
-        """`ap` forgets the station and has removed its entry (see Hostapd.wait_sta_gone)."""
+        """`ap` forgets the station and has removed its entry (see HostapdCtrl.wait_sta_gone)."""
         assert ap.hostapd is not None
-        self.forget(ap)
-        ap.hostapd.wait_sta_gone(self.sta.mac)
+        ap.hostapd.drop_sta(self.sta.mac, wait=True)
 
-    def _wait_connected(self, ap: ApNode, what: str) -> None:
-        self.wpas.wait_event(["CTRL-EVENT-CONNECTED"], self.timeout)
-        st = self.wpas.status()
-        if st.get("bssid") != ap.bssid or st.get("wpa_state") != "COMPLETED":
+    @contextmanager
+    def _failing(self, what: str, ap: ApNode) -> Iterator[None]:
+        """A move that fails leaves the station in an unknown state: the next ensure() starts afresh."""
+        try:
+            yield
+        except DaemonError as e:
             self.dirty = True
-            raise SchemeError(f"{what}: expected COMPLETED with {ap.plan.node}, got {st.get('wpa_state')} with "
-                              f"{st.get('bssid')}")
+            raise SchemeError(f"{what} to {ap.plan.node}: {e.problem}") from e
 
     # --- PMKSA caches ------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ derives that PMKID itself and puts it in the reassociation request.
 """
 from __future__ import annotations
 
-from testbed.campaign.schemes.base import Bench, Scheme, SchemeError, pmkid
+from node_agents.keys import pmkid
+from testbed.campaign.schemes.base import Bench, Scheme, SchemeError
 from testbed.net import ApNode
 
 
@@ -31,9 +32,9 @@ class Okc(Scheme):
         if cached is None or len(cached) < 6:
             raise SchemeError(f"the station holds no PMKSA for its serving AP {src.plan.node}")
         pmk, akmp = cached[2], int(cached[5])
-        want = pmkid(bytes.fromhex(pmk), dst.bssid, bench.sta.mac)
+        want = pmkid(bytes.fromhex(pmk), dst.bssid, bench.sta.mac).hex()
         assert dst.hostapd is not None
-        dst.hostapd.pmksa_add(bench.sta.mac, want, pmk, akmp=akmp)  # the controller's part
+        dst.hostapd.pmksa_add(sta=bench.sta.mac, pmkid=want, pmk=pmk, akmp=akmp)  # the controller's part
         # wpa_supplicant derives the OKC entry for a scanned AP of the ESS (opportunistic flag 1)
         bench.scan(dst)
         entry = next((l.split() for l in bench.wpas.pmksa() if l.split()[1:2] == [dst.bssid]), None)

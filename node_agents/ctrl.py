@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from testbed.errors import DaemonError
+from node_agents.errors import DaemonError
 
 _counter = itertools.count()
 
