@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 import struct
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +106,7 @@ class RadiusEapSession:
         self.state: bytes | None = None
         self.last_response_id = 0
         self.done = False
+        self.sent_at = self.reply_at = 0.0  # time.monotonic() of the last Access-Request and its reply (node_agents/hops.py)
         self._client = Client(server=cfg.server, authport=cfg.port, secret=cfg.secret, dict=_dict(),
                               retries=cfg.retries, timeout=cfg.timeout, enforce_ma=True)
 
@@ -134,7 +136,9 @@ class RadiusEapSession:
         if self.state is not None:
             req["State"] = self.state  # RFC 2865 4.4: echo the challenge's State
         try:
+            self.sent_at = time.monotonic()
             reply = self._client.SendPacket(req)
+            self.reply_at = time.monotonic()
         except Timeout:
             self.close()
             raise RadiusTimeout(f"no valid reply from {self.cfg.server}:{self.cfg.port} after "

@@ -198,6 +198,7 @@ class MihfEndpoint:
 
     # ---- receiving ----
     def _on_datagram(self, data: bytes, peer: Addr) -> None:
+        arrived = time.monotonic()  # before any work on it: Incoming.state.seen is the arrival time
         if self.drop_rx and self.drop_rx(data, peer):
             self.stats["dropped_rx"] += 1
             return
@@ -211,9 +212,9 @@ class MihfEndpoint:
             log.warning("MIH frame from %s:%s dropped: %s", peer[0], peer[1], e)
             return
         if msg is not None:
-            self._dispatch(msg, h.mid, peer)
+            self._dispatch(msg, h.mid, peer, arrived)
 
-    def _dispatch(self, msg: Message, mid: int, peer: Addr) -> None:
+    def _dispatch(self, msg: Message, mid: int, peer: Addr, arrived: float) -> None:
         self.stats["received"] += 1
         if msg.ack_rsp and (ev := self._acks.get((peer, mid, msg.tid))):
             self.stats["acks_received"] += 1
@@ -230,7 +231,7 @@ class MihfEndpoint:
             if msg.ack_req:
                 self._send(peer, st.response) if st.response else self._send_ack(peer, msg)
             return
-        st = self._seen[key] = _RxState(time.monotonic())
+        st = self._seen[key] = _RxState(arrived)
         if msg.ack_req:
             if msg.spec.opcode == REQUEST and self.config.piggyback_window > 0:
                 st.ack_timer = asyncio.get_running_loop().call_later(

@@ -38,12 +38,19 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
     timeout = float(req.get("timeout", 60))
     mac = role.radio_mac
     stats = {"pro_auth": 0}
+    hops: list[dict] = []  # one record per EAP round trip (node_agents/hops.py)
 
     async def handler(sess: EapolSession, eap: bytes) -> bytes | None:
         stats["pro_auth"] += 1
+        if hops:
+            hops[-1].setdefault("eapol_tx", sess.tx_at)
+        rec = {"id": eap[1], "eapol_rx": sess.rx_at}
+        hops.append(rec)
         msg = Message.of("Pro_Auth.request", dst=pos_id, mn_mihf_id=role.cfg.mihf_id, mn_link_addr=Alt("mac", mac),
                          poa=Alt("mac", target), eap_payload=eap)
+        rec["mn_tx"] = time.monotonic()
         rsp = await role.agent.mihf.request((pos_ip, role.cfg.port), msg)  # MihError -> relay sends Failure
+        rec["mn_rx"] = time.monotonic()
         if "key_name" in rsp.fields:
             result["poa_pmkid"] = rsp.fields["key_name"].hex()
         return rsp.fields.get("eap_payload")
@@ -53,6 +60,8 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
 
     def on_done(sess: EapolSession) -> None:
         result["outcome"], result["error"] = sess.outcome, repr(sess.error) if sess.error else ""
+        if hops:
+            hops[-1].setdefault("eapol_tx", sess.tx_at)
         done.set()
 
     relay = EapolRelay(role.extra["eap_peer_port"], handler, ethertypes=(ETH_P_PREAUTH,), targets=[target],
@@ -68,13 +77,13 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
         took = round((time.monotonic() - t0) * 1000, 1)
         await asyncio.wait_for(done.wait(), 5)
     except (MihError, TimeoutError, asyncio.TimeoutError) as e:
-        return {"ok": False, "error": f"{type(e).__name__}: {e}", "pro_auth": stats["pro_auth"]}
+        return {"ok": False, "error": f"{type(e).__name__}: {e}", "pro_auth": stats["pro_auth"], "hops": hops}
     finally:
         mon.close()
         relay.close()
     if "completed successfully" not in ev.text:
         return {"ok": False, "error": result.get("error") or ev.text, "duration_ms": took,
-                "pro_auth": stats["pro_auth"]}
+                "pro_auth": stats["pro_auth"], "hops": hops}
     with CtrlSocket(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)") as c:
         entry = next((e for e in (l.split() for l in c.request("PMKSA_GET 0").splitlines()) if e and e[0] == target),
                      None)
@@ -85,5 +94,5 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
                 f"{entry[1]}; nothing installed", "duration_ms": took, "pro_auth": stats["pro_auth"]}
     out = await asyncio.to_thread(role._install, entry, ssid, True, -1)
     out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"], authenticator=pos_id,
-               authenticator_from=found_by)
+               authenticator_from=found_by, hops=hops)
     return out
