@@ -11,6 +11,11 @@ EAP over MIH, one record per EAP round trip (the EAP-Response the peer sent, the
     aaa_rx    PoS got the verified RADIUS reply               pos_tx   PoS hands Pro_Auth.response to its MIHF
     mn_rx     MN agent has the response                       eapol_tx MN EAPOL relay wrote the answer
     (last round trip only) push_tx / push_rx: the PoS's Push_Key transaction with the target PoA
+    the MN's record of the whole run: start (PREAUTH asked) and end (the peer's completion event)
+
+LL_Auth, per frame at each PoA agent (matched across the two agents by the frame's CRC-32): l2_rx (read off the
+AP's bridge), mih_tx (LL_Auth sent); at the other agent mih_rx (datagram arrived), l2_tx (written onto its
+bridge). A round trip is a frame towards the target ("up_*" stamps) and the answer ("down_*").
 """
 from __future__ import annotations
 
@@ -31,6 +36,16 @@ EAP_SEGMENTS: tuple[tuple[str, str, str], ...] = (
     ("mn_agent_out", "mn_rx", "eapol_tx"),
     ("eap_peer", "eapol_tx", "next:eapol_rx"),
 )
+LL_SEGMENTS: tuple[tuple[str, str, str], ...] = (
+    ("serving_poa_in", "up_l2_rx", "up_mih_tx"),
+    ("link_up", "up_mih_tx", "up_mih_rx"),
+    ("target_poa_out", "up_mih_rx", "up_l2_tx"),
+    ("authenticator_aaa", "up_l2_tx", "down_l2_rx"),  # hostapd, its RADIUS client, the AAA server
+    ("target_poa_in", "down_l2_rx", "down_mih_tx"),
+    ("link_down", "down_mih_tx", "down_mih_rx"),
+    ("serving_poa_out", "down_mih_rx", "down_l2_tx"),
+    ("eap_peer", "down_l2_tx", "next:up_l2_rx"),  # the station, its link and the serving AP
+)
 MN_STAMPS = ("eapol_rx", "mn_tx", "mn_rx", "eapol_tx")
 POS_STAMPS = ("pos_rx", "aaa_tx", "aaa_rx", "push_tx", "push_rx", "pos_tx")
 
@@ -44,6 +59,38 @@ def merge(mn: Sequence[Record], pos: Sequence[Record]) -> list[Record]:
             break
         out.append({**b, **a})
     return out
+
+
+def window(records: Sequence[Record], start: float | None, end: float | None, first: str, last: str) -> dict[str, float]:
+    """The time before the first round trip (`first` stamp) and after the last (`last` stamp), in ms."""
+    out = {}
+    if records and start is not None and first in records[0]:
+        out["before_first"] = round((records[0][first] - start) * 1000, 3)
+    if records and end is not None and last in records[-1]:
+        out["after_last"] = round((end - records[-1][last]) * 1000, 3)
+    return out
+
+
+def ll_rounds(serving: Sequence[Record], target: Sequence[Record]) -> list[Record]:
+    """Round-trip records from the frames the serving and the target PoA agents carried (their 'hops' answers):
+    each frame's stamps from both agents, matched by CRC in order; then an up frame and the down frame after it."""
+    frames: list[Record] = []
+    pending = {}  # CRC -> frames from the receiving side not matched yet (a retransmission repeats a CRC)
+    for r in list(serving) + list(target):
+        if "l2_rx" not in r:
+            pending.setdefault(r["crc"], []).append(r)
+    for r in sorted((r for r in list(serving) + list(target) if "l2_rx" in r), key=lambda r: r["l2_rx"]):
+        other = pending.get(r["crc"], [])
+        mate = other.pop(0) if other else {}
+        d = "up" if r["up"] else "down"
+        frames.append({f"{d}_{k}": v for k, v in {**mate, **r}.items() if k not in ("crc", "up")})
+    rounds: list[Record] = []
+    for f in frames:
+        if "up_l2_rx" in f:
+            rounds.append(dict(f))
+        elif rounds and "down_l2_rx" not in rounds[-1]:
+            rounds[-1].update(f)
+    return rounds
 
 
 def segments(records: Sequence[Record], table: Iterable[tuple[str, str, str]] = EAP_SEGMENTS) -> dict[str, list[float]]:
@@ -66,9 +113,12 @@ def segments(records: Sequence[Record], table: Iterable[tuple[str, str, str]] = 
     return out
 
 
-def breakdown(records: Sequence[Record], table: Iterable[tuple[str, str, str]] = EAP_SEGMENTS) -> dict:
-    """One pre-authentication: per segment the total ms over its round trips and the median per round trip."""
+def breakdown(records: Sequence[Record], table: Iterable[tuple[str, str, str]] = EAP_SEGMENTS,
+              edges: dict[str, float] | None = None) -> dict:
+    """One pre-authentication: per segment the total ms over its round trips and the median per round trip;
+    `edges` (from window()) adds the time before the first and after the last round trip."""
     segs = segments(records, list(table))
+    segs.update({k: [v] for k, v in (edges or {}).items()})
     return {"round_trips": len(records),
             "total_ms": {k: round(sum(v), 2) for k, v in segs.items()},
             "median_ms": {k: round(statistics.median(v), 2) for k, v in segs.items()}}

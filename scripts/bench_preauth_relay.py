@@ -36,12 +36,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from node_agents.agent import AgentConfig  # noqa: E402
-from node_agents.hops import breakdown, merge  # noqa: E402
 from testbed.agents import AgentProcess  # noqa: E402
 from testbed.daemons.freeradius import FreeRadius  # noqa: E402
 from testbed.daemons.wpa import Hostapd, WpaSupplicant  # noqa: E402
 from testbed.errors import MihsecError  # noqa: E402
-from testbed.pki import Pki, generate  # noqa: E402
+from testbed import preauth_hops  # noqa: E402
+from testbed.pki import generate  # noqa: E402
 
 MN_MAC, BSSID, SRV_BSSID = "02:00:00:00:0e:00", "02:00:00:00:0b:00", "02:00:00:00:0a:00"
 IP = {"pos": "10.71.1.2", "poa": "10.71.1.3", "aaa": "10.71.1.4", "srv": "10.71.1.5", "mn": "10.71.1.6"}
@@ -185,9 +185,8 @@ class Bench:
                                         "timeout": 60}, timeout=90)
             if not r.get("ok"):
                 raise MihsecError(f"eap_over_mih: {r.get('error') or r}")
-            pos = self.agents["pos"].call({"cmd": "hops", "mn": MN_MAC}).get("records", {})
-            recs = merge(r.get("hops", []), pos.get(f"{MN_MAC} {BSSID}", []))
-            return {"ms": r["duration_ms"], "round_trips": r["pro_auth"], "hops": breakdown(recs)}
+            return {"ms": r["duration_ms"], "round_trips": r["pro_auth"],
+                    "hops": preauth_hops.eap_over_mih(r, self.agents["pos"], MN_MAC, BSSID)}
         w = self.peers["direct" if mode == "direct" else "ll"]
         w.mark()
         t0 = time.monotonic()
@@ -197,7 +196,11 @@ class Bench:
             raise MihsecError(f"{mode}: {ev.text}")
         if not any(l.split()[:1] == [BSSID] for l in w.request("PMKSA_GET 0").splitlines()):
             raise MihsecError(f"{mode}: no PMKSA cached")
-        return {"ms": round((ev.mono - t0) * 1000, 1), "round_trips": None}  # not visible here: same EAP method
+        out = {"ms": round((ev.mono - t0) * 1000, 1), "round_trips": None}  # not visible to us: same EAP method
+        if mode == "ll_auth":
+            out["hops"] = preauth_hops.ll_auth({"window": [t0, ev.mono]}, self.agents["srv"], self.agents["poa"], MN_MAC)
+            out["round_trips"] = out["hops"]["round_trips"]
+        return out
 
     def close(self) -> None:
         for d in reversed(self.daemons):
@@ -253,7 +256,7 @@ def summarize(mode: str, trials: list[dict]) -> dict:
         out["rt_per_s"] = round(out["round_trips"] / (out["median_ms"] / 1000), 1)
     hops = [t["hops"] for t in trials if t.get("hops")]
     if hops:
-        names = list(hops[0]["median_ms"])
+        names = list(dict.fromkeys(n for h in hops for n in h["median_ms"]))
         out["hop_median_ms"] = {n: round(statistics.median(h["median_ms"][n] for h in hops if n in h["median_ms"]), 2)
                                 for n in names}
         out["hop_total_ms"] = {n: round(statistics.median(h["total_ms"][n] for h in hops if n in h["total_ms"]), 1)

@@ -105,6 +105,7 @@ class MnRole(Role):
             return {"ok": False, "error": "pre-authentication completed but no PMKSA cached"}
         result = self._install(entry, ssid, moved=(key != "wpas_ctrl"), serving_net=net_id)
         result["duration_ms"] = round(took * 1000, 1)
+        result["window"] = [t0, ev.mono]  # the PoA agents' stamps of this run are those in it (node_agents/hops.py)
         result["via"] = "radio" if key == "wpas_ctrl" else "wired port"
         return result
 

@@ -94,5 +94,5 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
                 f"{entry[1]}; nothing installed", "duration_ms": took, "pro_auth": stats["pro_auth"]}
     out = await asyncio.to_thread(role._install, entry, ssid, True, -1)
     out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"], authenticator=pos_id,
-               authenticator_from=found_by, hops=hops)
+               authenticator_from=found_by, hops=hops, window=[t0, ev.mono])
     return out

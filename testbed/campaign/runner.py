@@ -332,6 +332,7 @@ class Runner:
                 impair.set_netem(*x["aaa"], delay_ms=rtt)
                 impaired.append(x["aaa"])
             rec.prep_ms = sch.prepare(bench, src, dst)
+            rec.prep_hops = sch.take_hops()
             if loss:  # data path of the serving link, both ends
                 for ns_if in ((src.netns, src.plan.ifname), (bench.sta.netns, bench.sta.plan.ifname)):
                     impair.set_netem(*ns_if, loss_pct=loss)
