@@ -264,6 +264,13 @@ def summarize(mode: str, trials: list[dict]) -> dict:
     return out
 
 
+def copy_logs(tmp: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    for log in [*tmp.glob("*.log"), tmp / "radius" / "radius.log"]:
+        if log.exists():
+            shutil.copy2(log, dest / log.name)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--trials", type=int, default=10)
@@ -271,6 +278,7 @@ def main() -> int:
     p.add_argument("--aaa-rtt", type=float, default=0.0, help="extra AAA round-trip time in ms (netem)")
     p.add_argument("--no-pcap", dest="pcap", action="store_false", help="agents write no MIH pcap")
     p.add_argument("--json", type=Path, help="write the figures here")
+    p.add_argument("--logs", type=Path, help="copy the daemons' and agents' logs here at the end")
     p.add_argument("-v", "--verbose", action="store_true", help="daemons and agents log in debug mode")
     args = p.parse_args()
     modes = [m for m in args.modes.split(",") if m]
@@ -288,6 +296,8 @@ def main() -> int:
         tmp = Path(tempfile.mkdtemp(prefix="preauth-speed-"))
         stack.callback(shutil.rmtree, tmp, ignore_errors=True)  # keys, secrets, logs
         bench = Bench(tmp, args.pcap, args.aaa_rtt, args.verbose)
+        if args.logs:  # runs after bench.close (callbacks unwind last first): the daemons have flushed
+            stack.callback(copy_logs, tmp, args.logs)
         stack.callback(bench.close)
         try:
             bench.build()
