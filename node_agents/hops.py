@@ -71,15 +71,16 @@ def window(records: Sequence[Record], start: float | None, end: float | None, fi
     return out
 
 
-def ll_rounds(serving: Sequence[Record], target: Sequence[Record]) -> list[Record]:
-    """Round-trip records from the frames the serving and the target PoA agents carried (their 'hops' answers):
-    each frame's stamps from both agents, matched by CRC in order; then an up frame and the down frame after it."""
+def ll_rounds(frames_in: Sequence[Record]) -> list[Record]:
+    """Round-trip records from the frames the PoA agents carried (their 'hops' answers, serving and target side
+    together): each frame's stamps from both agents, matched by CRC in order; then an up frame and the down
+    frame after it."""
     frames: list[Record] = []
     pending = {}  # CRC -> frames from the receiving side not matched yet (a retransmission repeats a CRC)
-    for r in list(serving) + list(target):
+    for r in frames_in:
         if "l2_rx" not in r:
             pending.setdefault(r["crc"], []).append(r)
-    for r in sorted((r for r in list(serving) + list(target) if "l2_rx" in r), key=lambda r: r["l2_rx"]):
+    for r in sorted((r for r in frames_in if "l2_rx" in r), key=lambda r: r["l2_rx"]):
         other = pending.get(r["crc"], [])
         mate = other.pop(0) if other else {}
         d = "up" if r["up"] else "down"

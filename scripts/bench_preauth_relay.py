@@ -198,7 +198,8 @@ class Bench:
             raise MihsecError(f"{mode}: no PMKSA cached")
         out = {"ms": round((ev.mono - t0) * 1000, 1), "round_trips": None}  # not visible to us: same EAP method
         if mode == "ll_auth":
-            out["hops"] = preauth_hops.ll_auth({"window": [t0, ev.mono]}, self.agents["srv"], self.agents["poa"], MN_MAC)
+            out["hops"] = preauth_hops.ll_auth({"window": [t0, ev.mono]}, [self.agents["srv"], self.agents["poa"]],
+                                               MN_MAC)
             out["round_trips"] = out["hops"]["round_trips"]
         return out
 

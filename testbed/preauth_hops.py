@@ -21,8 +21,9 @@ def eap_over_mih(result: dict, pos: AgentLike, mn_mac: str, target: str) -> dict
     return breakdown(merged, EAP_SEGMENTS, window(merged, start, end, "eapol_rx", "eapol_tx"))
 
 
-def ll_auth(result: dict, serving: AgentLike, target: AgentLike, mn_mac: str) -> dict:
+def ll_auth(result: dict, poas: list[AgentLike], mn_mac: str) -> dict:
+    """`poas`: the PoA agents that may have carried the frames (at least the serving and the target one)."""
     start, end = result.get("window") or (0.0, None)
-    frames = [a.call({"cmd": "hops", "sta": mn_mac, "since": start}).get("frames", []) for a in (serving, target)]
-    rounds = ll_rounds(*frames)
+    frames = [f for a in poas for f in a.call({"cmd": "hops", "sta": mn_mac, "since": start}).get("frames", [])]
+    rounds = ll_rounds(frames)
     return breakdown(rounds, LL_SEGMENTS, window(rounds, start, end, "up_l2_rx", "down_l2_tx"))

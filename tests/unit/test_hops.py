@@ -47,7 +47,7 @@ def test_ll_rounds_pair_frames_of_both_agents_by_crc() -> None:
                {"crc": zlib.crc32(down), "up": False, "mih_rx": 1.020, "l2_tx": 1.021}]
     target = [{"crc": zlib.crc32(up), "up": True, "mih_rx": 1.003, "l2_tx": 1.004},
               {"crc": zlib.crc32(down), "up": False, "l2_rx": 1.014, "mih_tx": 1.015}]
-    rounds = ll_rounds(serving, target)
+    rounds = ll_rounds(serving + target)
     assert len(rounds) == 1
     segs = segments(rounds, LL_SEGMENTS)
     assert segs["authenticator_aaa"] == [10.0] and segs["link_up"] == [2.0] and segs["link_down"] == [5.0]

@@ -70,9 +70,8 @@ class MihPreauth(Scheme):
         agents = bench.net.agents
         try:
             if self.mode == "ll_auth":
-                if src.plan.node in agents and dst.plan.node in agents:
-                    return preauth_hops.ll_auth(r, agents[src.plan.node], agents[dst.plan.node], bench.sta.mac)
-                return {}
+                return preauth_hops.ll_auth(r, [agents[n] for n in (src.plan.node, dst.plan.node) if n in agents],
+                                            bench.sta.mac)
             pos = next((a for a in agents.values() if a.cfg.mihf_id == r.get("authenticator")), None)
             return preauth_hops.eap_over_mih(r, pos, bench.sta.mac, dst.bssid) if pos else {}
         except DaemonError:  # the stamps are a diagnosis: their loss must not fail the trial
