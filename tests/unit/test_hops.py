@@ -76,3 +76,23 @@ def test_pcap_frame_headers() -> None:
     while total > 0xFFFF:
         total = (total & 0xFFFF) + (total >> 16)
     assert total == 0xFFFF  # a valid IPv4 header checksum sums to all ones
+
+
+def test_summary_json_carries_preauth_per_scheme_and_rtt() -> None:
+    from testbed.campaign import stats
+    from testbed.campaign.record import HandoverRecord
+
+    recs = []
+    for rtt in (0, 100):
+        for i in range(3):
+            recs.append(HandoverRecord("t", "full_eap_tls", i, {"aaa_rtt_ms": rtt}, "a", "b",
+                                       phases_events={"eap": 200.0 + 5 * rtt}, total_ms=400.0))
+            b = {"round_trips": 5, "total_ms": {"aaa": 10.0 + 5 * rtt + i}, "median_ms": {"aaa": 2.0}}
+            recs.append(HandoverRecord("t", "mih_eap", i, {"aaa_rtt_ms": rtt}, "a", "b", total_ms=100.0,
+                                       prep_ms=260.0 + 5 * rtt + i, prep_hops=b))
+    s = stats.summarise(recs)
+    rows = {(r["scheme"], r["params"]["aaa_rtt_ms"]): r for r in s["preauth"]}
+    assert set(rows) == {("mih_eap", 0), ("mih_eap", 100)}  # full_eap_tls prepares nothing
+    assert rows[("mih_eap", 0)]["preauth_ms"] == 261.0 and rows[("mih_eap", 0)]["eap_over_air_ms"] == 200.0
+    assert rows[("mih_eap", 100)]["ratio"] == round(761.0 / 700.0, 2)
+    assert rows[("mih_eap", 100)]["hops"]["total_ms"]["aaa"] == 511.0
