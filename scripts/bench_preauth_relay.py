@@ -82,8 +82,11 @@ class Bench:
             sh("ip", "-n", self.ns(node), "addr", "add", f"{ip}/24", "dev", "c0")
             sh("ip", "-n", self.ns(node), "link", "set", "c0", "up")
         if self.aaa_rtt:  # AAA replies leave late: the AAA round trip grows by aaa_rtt
-            sh("ip", "netns", "exec", self.ns("aaa"), "tc", "qdisc", "add", "dev", "c0", "root", "netem", "delay",
-               f"{self.aaa_rtt}ms")
+            try:
+                sh("ip", "netns", "exec", self.ns("aaa"), "tc", "qdisc", "add", "dev", "c0", "root", "netem", "delay",
+                   f"{self.aaa_rtt}ms")
+            except MihsecError as e:
+                raise MihsecError(f"--aaa-rtt needs the netem qdisc (sch_netem), e.g. in the VM: {e}") from None
         self.bridge("poa", "br-ds")  # the target AP's DS: hostapd's port and the PoA agent's port
         self.veth("poa", "ds0", "poa", "ds1", mac=BSSID, bridge="br-ds", at_b=True)
         self.veth("poa", "mla1", "poa", "mla0", bridge="br-ds")
@@ -291,7 +294,8 @@ def main() -> int:
         p.error("needs root (network namespaces)")
     if missing := [t for t in ("ip", "tc", "freeradius", "hostapd", "wpa_supplicant") if not shutil.which(t)]:
         p.error(f"missing tools: {', '.join(missing)} (run `make setup`)")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through the finally below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds through the ExitStack below
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background (SIG_IGN)
     results = []
     with ExitStack() as stack:
         tmp = Path(tempfile.mkdtemp(prefix="preauth-speed-"))
@@ -311,14 +315,20 @@ def main() -> int:
                     trials.append(t)
                     print(f"{mode:13s} trial {i + 1}: {t['ms']:8.1f} ms", flush=True)
                 results.append(summarize(mode, trials))
+            mn = bench.agents["mn"].call({"cmd": "stats"})  # a timer that fired shows here
+            mih = {k: mn.get(k, 0) for k in ("frames_sent", "retransmissions", "duplicates", "acks_sent")}
         except MihsecError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            print("interrupted: removing the namespaces and daemons", file=sys.stderr)
+            return 130
     rts = next((r["round_trips"] for r in results if r.get("round_trips")), None)
     for r in results:  # one EAP method everywhere: as many round trips in every mode
         if rts and not r.get("round_trips"):
             r["round_trips"], r["rt_per_s"] = rts, round(rts / (r["median_ms"] / 1000), 1)
-    print(f"\npcap {'on' if args.pcap else 'off'}, AAA RTT +{args.aaa_rtt:g} ms, {args.trials} trials (median)")
+    print(f"\nMN agent MIH counters over the run: {mih}")
+    print(f"pcap {'on' if args.pcap else 'off'}, AAA RTT +{args.aaa_rtt:g} ms, {args.trials} trials (median)")
     for r in results:
         print(f"{r['mode']:13s} {r['median_ms']:8.1f} ms  ({r['min_ms']}-{r['max_ms']})  "
               f"{r.get('round_trips', '?')} round trips, {r.get('rt_per_s', '?')} round trips/s")
@@ -331,7 +341,8 @@ def main() -> int:
             for n, v in r["hop_median_ms"].items():
                 print(f"  {n:14s} {v:9.2f} | {r['hop_total_ms'][n]:9.1f}")
     if args.json:
-        args.json.write_text(json.dumps({"pcap": args.pcap, "aaa_rtt_ms": args.aaa_rtt, "results": results}, indent=1))
+        args.json.write_text(json.dumps({"pcap": args.pcap, "aaa_rtt_ms": args.aaa_rtt, "mn_mih": mih,
+                                         "results": results}, indent=1))
     return 0
 
 
