@@ -69,8 +69,8 @@ async def preauth_eap_over_mih(role: "MnRole", req: dict) -> dict:
     relay.start()
     mon = EventMonitor(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)")
     try:
-        t0 = time.monotonic()
         with CtrlSocket(role.extra["eap_peer_ctrl"], "wpa_supplicant (EAP peer)") as c:
+            t0 = time.monotonic()  # from the PREAUTH command, as mode ll_auth: opening the socket is set-up
             if c.request(f"PREAUTH {target}").strip() != "OK":
                 return {"ok": False, "error": "PREAUTH refused by the EAP peer"}
         ev = await asyncio.to_thread(mon.wait_event, [f"RSN: pre-authentication with {target}"], timeout)
