@@ -26,6 +26,7 @@ from node_agents.mih import Message, MihError
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
 from node_agents.roles import Role
+from node_agents.roles.mn_eap import preauth_eap_over_mih
 from testbed.daemons.ctrl import CtrlSocket, EventMonitor
 from testbed.daemons.wpa import parse_kv
 
@@ -246,7 +247,6 @@ class MnRole(Role):
             return await asyncio.to_thread(self._preauth_ll, req["target"], req["ssid"],
                                            float(req.get("timeout", 60)))
         if cmd == "preauth" and req.get("mode") == "eap_over_mih":
-            from node_agents.roles.mn_eap import preauth_eap_over_mih
             return await preauth_eap_over_mih(self, req)
         if cmd == "stats":
             return {"ok": True, **dict(self.agent.mihf.stats), "indications": dict(self.sent)}

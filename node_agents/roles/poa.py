@@ -12,6 +12,7 @@ from node_agents.mih import Incoming, Message, MihError
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
 from node_agents.roles import Role
+from node_agents.roles.poa_keys import handle_push_key  # at start-up: importing its crypto took ~0.5 s under TCG
 
 log = logging.getLogger("mihsec.agent.poa")
 
@@ -83,7 +84,6 @@ class PoaRole(Role):
             return Message.of("LL_Auth.response", dst=inc.msg.src, status="success",
                               link_id=inc.msg.fields["link_id"])
         if name == "Push_Key.request":
-            from node_agents.roles.poa_keys import handle_push_key
             return await handle_push_key(self, inc)
         return False
 
