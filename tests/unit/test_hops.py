@@ -65,7 +65,7 @@ def test_campaign_compares_preauth_with_eap_over_the_air() -> None:
     rows = compare(cells)
     assert [(r["params"]["aaa_rtt_ms"], r["ratio"]) for r in rows] == [(0, 1.5), (50, None)]
     text = "\n".join(report_lines(rows))
-    assert "| mih_eap | 0 | 0 | 300 | 200 | 1.50 | 5 |" in text and "| aaa | 60.0 | 10.00 |" in text
+    assert "| mih_eap | 0 | 0 | 300 | 200 | 1.50 | 60 | 0.30 | 5 |" in text and "| aaa | 60.0 | 10.00 |" in text
 
 
 def test_pcap_frame_headers() -> None:
