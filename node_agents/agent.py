@@ -36,7 +36,8 @@ class Agent:
         self.started = time.monotonic()
         transport = TransportConfig(port=cfg.port, retransmit_interval=cfg.retransmit_interval,
                                     max_retransmissions=cfg.max_retransmissions,
-                                    transaction_lifetime=cfg.transaction_lifetime, ack_responses=True)
+                                    transaction_lifetime=cfg.transaction_lifetime, ack_responses=True,
+                                    response_ack_delay=0.02)  # off the EAP round trip's path (issue 16)
         self.pcap = PcapSink(Path(cfg.pcap)) if cfg.pcap else None
         self.mihf = MihfEndpoint(cfg.mihf_id, cfg.listen, transport, handler=self.on_mih, pcap=self.pcap)
         for mihf_id, ip in cfg.peers.items():
