@@ -15,9 +15,10 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from testbed import impair, network, pki as pkimod
+from testbed import erp, impair, network, pki as pkimod
 from testbed.agents import AgentProcess, agent_configs
 from testbed.capture import Tcpdump
+from testbed.daemons.erserver import ErServer
 from testbed.daemons.freeradius import FreeRadius
 from testbed.daemons.wpa import Hostapd, WpaSupplicant
 from testbed.errors import MihsecError
@@ -65,7 +66,7 @@ class Network:
     state: RunState | None = None
     aps: dict[str, ApNode] = field(default_factory=dict)
     stations: dict[str, StationNode] = field(default_factory=dict)
-    aaa: dict[str, FreeRadius] = field(default_factory=dict)
+    aaa: dict[str, FreeRadius | ErServer] = field(default_factory=dict)
     tcpdump: Tcpdump | None = None
     switch_captures: list[Tcpdump] = field(default_factory=list)
     nas: dict[str, list[Hostapd]] = field(default_factory=dict)  # node -> one hostapd per wired port
@@ -213,6 +214,11 @@ class Network:
                 t.start()
 
         for a in self.plan.aaa:
+            if erp.server_kind(self.plan, a) == "hostapd-erp":  # ER server instead of FreeRADIUS (testbed/erp.py)
+                self.aaa[a.node] = er = erp.er_server(self.plan, a, conf, self.logs, pki, self.ns(a.node), st,
+                                                      self.verbose)
+                er.start()
+                continue
             rad = FreeRadius(f"freeradius {a.node}", conf / a.node, netns=self.ns(a.node), verbose=self.verbose,
                              state=st)
             rad.log = self.logs / f"{a.node}.freeradius.log"
@@ -238,7 +244,8 @@ class Network:
                              ctrl_dir=ctrl_dir / node, pki=pki, client_cert=cert, client_key=key,
                              extra_lines=self.extra_conf.get(node, []))
             sta.wpas = WpaSupplicant(node, sta.netns, path, ctrl_dir / node, sta.plan.ifname,
-                                     self.logs / f"{node}.wpa_supplicant.log", st.dir, st, self.verbose)
+                                     self.logs / f"{node}.wpa_supplicant.log", st.dir, st, self.verbose,
+                                     exe=erp.supplicant_exe(sta.plan))
             sta.wpas.start()
 
         for n in self.plan.nas:

@@ -320,7 +320,8 @@ class Runner:
         probe: Probe = x["probe"]
         sch = self.schemes[spec.scheme]
         rec = HandoverRecord(self.c.name, sch.name, spec.trial, dict(spec.params), "", "", warmup=spec.warmup,
-                             network=x["g"].name, station=station, key_mgmt=sch.key_mgmt)
+                             network=x["g"].name, station=station, key_mgmt=sch.key_mgmt,
+                             supplicant=bench.wpas.argv[0])
         rtt, loss = spec.params.get("aaa_rtt_ms", 0), spec.params.get("serving_loss", 0)
         impaired: list[tuple[str, str]] = []
         res: ProbeResult | None = None
