@@ -27,7 +27,7 @@ from scapy.utils import RawPcapReader
 from testbed import topology, wpabuild
 from testbed.campaign.schemes.base import Bench
 from testbed.daemons.erserver import ErServer
-from testbed.errors import DaemonError
+from testbed.errors import DaemonError, MihsecError
 from testbed.net import Network
 from testbed.plan import make_plan
 
@@ -49,6 +49,7 @@ class Step:
     status: dict[str, str] = field(default_factory=dict)
     accepts: int = 0  # ER server Access-Accepts during the step
     ms: float = 0.0
+    error: str = ""  # the step did not complete (the other steps still run: each test names its own step)
 
 
 class Scenario:
@@ -70,7 +71,10 @@ class Scenario:
         st = Step(name, target.bssid, time.time())
         start = wpas.mark()
         m0 = time.monotonic()
-        action()
+        try:
+            action()
+        except MihsecError as e:
+            st.error = str(e)
         st.ms = round((time.monotonic() - m0) * 1000, 1)
         st.t1 = time.time()
         assert wpas.mon is not None
@@ -140,13 +144,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             sc.run()
         finally:
             out["steps"] = sc.steps
-            summary = {n: {"ms": s.ms, "accepts": s.accepts, "key_mgmt": s.status.get("key_mgmt"),
+            summary = {n: {"ms": s.ms, "accepts": s.accepts, "error": s.error, "key_mgmt": s.status.get("key_mgmt"),
                            "events": [e for e in s.events if e.startswith(("CTRL-EVENT-EAP-S", "CTRL-EVENT-AUTH",
                                                                              "CTRL-EVENT-CONNECTED"))]}
                        for n, s in sc.steps.items()}
             (results / "erp-steps.json").write_text(json.dumps({"supplicant": out["exe"], "steps": summary},
                                                                indent=1))
-            print(json.dumps({n: (v["ms"], v["accepts"], v["key_mgmt"]) for n, v in summary.items()}))
+            print(json.dumps({n: (v["ms"], v["accepts"], v["key_mgmt"], v["error"][:80]) for n, v in summary.items()}))
     assert_nothing_left()
     out["logs"] = sorted((results / "logs").iterdir())
     out["frames"] = read_medium(results / "hwsim0.pcap")
@@ -231,6 +235,7 @@ def test_the_station_runs_the_erp_build(run: dict) -> None:
 
 def test_bootstrap_is_a_full_eap_tls(run: dict) -> None:
     st = run["steps"]["bootstrap"]
+    assert not st.error, st.error
     assert STARTED in " ".join(st.events) and any(e.startswith(FULL_OK) for e in st.events), st.events
     eap = [f.eapol_eap for f in window(run, "bootstrap") if f.eapol_eap]
     assert sum(1 for c, t in eap if c in (1, 2) and t == 13) >= 4, eap  # EAP-TLS on the air
@@ -239,6 +244,7 @@ def test_bootstrap_is_a_full_eap_tls(run: dict) -> None:
 
 def test_erp_reauthentication_is_one_initiate_finish_exchange(run: dict) -> None:
     st = run["steps"]["erp"]
+    assert not st.error, st.error
     assert any(e.startswith(ERP_OK) for e in st.events), st.events
     assert not any(e.startswith(STARTED) for e in st.events), st.events
     frames = window(run, "erp")
@@ -257,6 +263,7 @@ def test_erp_reauthentication_is_one_initiate_finish_exchange(run: dict) -> None
 @pytest.mark.parametrize("step,alg", [("fils_sk", 4), ("fils_sk_pfs", 5)])
 def test_fils_carries_erp_and_no_eap_tls(run: dict, step: str, alg: int) -> None:
     st = run["steps"][step]
+    assert not st.error, st.error
     assert st.status.get("key_mgmt") == "FILS-SHA256", st.status
     assert any(e.startswith(ERP_OK) for e in st.events) and not any(e.startswith(STARTED) for e in st.events)
     assert any(e.startswith("CTRL-EVENT-CONNECTED") and "FILS_HLP_SENT" in e for e in st.events), st.events
@@ -273,11 +280,13 @@ def test_fils_carries_erp_and_no_eap_tls(run: dict, step: str, alg: int) -> None
 def test_fils_reconnect_after_a_full_eap_is_erp_too(run: dict) -> None:
     for name in ("fils_connect", "pfs_connect"):
         st = run["steps"][name]
+        assert not st.error, (name, st.error)
         assert any(e.startswith(ERP_OK) for e in st.events), (name, st.events)
 
 
 def test_er_server_restart_fils_falls_back_to_full_eap(run: dict) -> None:
     st = run["steps"]["fils_fallback"]
+    assert not st.error, st.error
     rejects = [e for e in st.events if e.startswith("CTRL-EVENT-AUTH-REJECT")]
     assert rejects and "auth_type=5" in rejects[0], st.events  # FILS-SK-PFS with keys the server lost
     assert any(e.startswith(STARTED) for e in st.events) and any(e.startswith(FULL_OK) for e in st.events)
@@ -294,6 +303,7 @@ def test_er_server_restart_erp_refused_then_full_eap(run: dict) -> None:
     assert (sta, (5, 2)) in eap and not any(c == 6 for _ta, (c, _t) in eap), eap  # Re-auth, never a Finish
     assert refused.accepts == 0
     fb = run["steps"]["erp_fallback"]
+    assert not fb.error, fb.error
     assert any(e.startswith(STARTED) for e in fb.events) and any(e.startswith(FULL_OK) for e in fb.events)
     assert fb.accepts >= 1
 
