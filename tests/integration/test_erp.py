@@ -134,7 +134,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = Path(os.environ.get("MIHSEC_TEST_RESULTS") or tmp_path_factory.mktemp("r"))
     results = root / "erp"
     plan = make_plan(topology.load("measure-erp"))
-    with Network(plan, results) as net:
+    with Network(plan, results, with_agents=False) as net:  # no MIH here
         sc = Scenario(net)
         sta = net.stations["sta1"]
         out = {"sta": sta.mac, "exe": sta.wpas.argv[0], "cap_erp": sta.wpas.request("GET_CAPABILITY erp").strip(),
