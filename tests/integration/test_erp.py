@@ -20,6 +20,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from scapy.utils import RawPcapReader
@@ -28,7 +29,7 @@ from testbed import topology, wpabuild
 from testbed.campaign.schemes.base import Bench
 from testbed.daemons.erserver import ErServer
 from testbed.errors import DaemonError, MihsecError
-from testbed.net import Network
+from testbed.net import ApNode, Network
 from testbed.plan import make_plan
 
 from .conftest import assert_nothing_left
@@ -64,7 +65,7 @@ class Scenario:
         assert isinstance(srv, ErServer)
         return srv
 
-    def step(self, name: str, target, action) -> Step:
+    def step(self, name: str, target: ApNode, action: Callable[[], object]) -> Step:
         """Run `action`, collecting the station's events and the ER server's accepts meanwhile."""
         wpas = self.bench.wpas
         accepts0 = len([d for d in self.server.accepts() if d.accepted])
