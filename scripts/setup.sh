@@ -56,3 +56,5 @@ if [ "$(cat $stamp 2>/dev/null)" != "$want" ]; then
     .venv/bin/pip install -q --no-deps -e . || die "pip install -e . failed"
     echo "$want" > $stamp
 fi
+# wpa_supplicant with ERP (Debian's own source and configuration plus CONFIG_ERP=y), built once per version.
+.venv/bin/python -m testbed.wpabuild || die "building wpa_supplicant with ERP failed (see above)"

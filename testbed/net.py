@@ -20,9 +20,10 @@ from pathlib import Path
 
 from pyroute2 import IPRoute
 
-from testbed import network, pki as pkimod, regdomain, wiring
+from testbed import erp, network, pki as pkimod, regdomain, wiring
 from testbed.agents import AgentProcess, Running, agent_configs, agent_extras
 from testbed.capture import Tcpdump
+from testbed.daemons.erserver import ErServer
 from testbed.daemons.freeradius import FreeRadius
 from testbed.daemons.wpa import Hostapd, WpaSupplicant
 from testbed.errors import MihsecError
@@ -79,7 +80,7 @@ class Network:
     state: RunState | None = None
     aps: dict[str, ApNode] = field(default_factory=dict)
     stations: dict[str, StationNode] = field(default_factory=dict)
-    aaa: dict[str, FreeRadius] = field(default_factory=dict)
+    aaa: dict[str, FreeRadius | ErServer] = field(default_factory=dict)
     tcpdump: Tcpdump | None = None
     switch_captures: list[Tcpdump] = field(default_factory=list)
     nas: dict[str, list[Hostapd]] = field(default_factory=dict)  # node -> one hostapd per wired port
@@ -232,6 +233,11 @@ class Network:
 
     def _start_aaa(self) -> None:
         for a in self.plan.aaa:
+            if erp.server_kind(self.plan, a) == "hostapd-erp":  # ER server instead of FreeRADIUS (testbed/erp.py)
+                self.aaa[a.node] = er = erp.er_server(self.plan, a, self.conf, self.logs, self._pki, self.ns(a.node),
+                                                      self.state, self.verbose)
+                er.start()
+                continue
             rad = FreeRadius(f"freeradius {a.node}", self.conf / a.node, netns=self.ns(a.node), verbose=self.verbose,
                              state=self.state)
             rad.log = self.logs / f"{a.node}.freeradius.log"
@@ -264,7 +270,7 @@ class Network:
                              extra_lines=self.extra_conf.get(node, []))
             sta.wpas = WpaSupplicant(node, netns=sta.netns, conf=path, ctrl_dir=self.ctrl_dir / node,
                                      ifname=sta.plan.ifname, log=self.logs / f"{node}.wpa_supplicant.log",
-                                     local_dir=st.dir, state=st, verbose=self.verbose)
+                                     local_dir=st.dir, state=st, verbose=self.verbose, exe=erp.supplicant_exe(sta.plan))
             sta.wpas.start()
 
     def _start_nas(self) -> None:

@@ -31,6 +31,10 @@ class SecurityProfile(_Model):
     ft: bool = False
     ft_over_ds: bool = Field(False, description="FT also over the DS (FT Action frames via the serving AP)")
     okc: bool = Field(False, description="opportunistic key caching (hostapd okc=1, proactive_key_caching=1)")
+    # RFC 6696 / IEEE 802.11ai: the APs send EAP-Initiate/Re-auth-Start and offer FILS-SHA256, stations keep
+    # ERP keys (the wpa_supplicant built by `make setup`); the AAA node must be a hostapd-erp ER server.
+    erp_domain: str | None = Field(None, pattern=r"^[A-Za-z0-9.-]+$",
+                                   description="ERP realm: identities must end in @<erp_domain>")
 
 
 class ApWireless(_Model):
@@ -78,7 +82,8 @@ class AccessPoint(_Node):
 
 class AaaServer(_Node):
     role: Literal["aaa"]
-    server: Literal["freeradius"] = "freeradius"
+    # hostapd-erp: Debian's hostapd as EAP/RADIUS and ERP server (FreeRADIUS has no ERP)
+    server: Literal["freeradius", "hostapd-erp"] = "freeradius"
 
 
 class Router(_Node):
@@ -226,9 +231,38 @@ def _semantic_errors(t: Topology) -> list[tuple[tuple[object, ...], str]]:
             ends = {type(t.nodes.get(link.node)), type(t.nodes.get(link.peer))}
             if ends != {Station, Nas}:
                 errs.append((("links", i, "dot1x_identity"), "802.1X needs a link between a station and a nas"))
+    errs += _erp_errors(t)
     ssids = {w.ssid for ap in t.of_role(AccessPoint).values() for w in ap.wireless}
     if any(getattr(n, "wireless", None) for n in t.of_role(Station).values()) and not ssids:
         errs.append((("nodes",), "wireless stations but no access point to connect to"))
+    return errs
+
+
+def _erp_errors(t: Topology) -> list[tuple[tuple[object, ...], str]]:
+    """ERP needs a hostapd-erp AAA node with one realm, and identities in that realm."""
+    errs: list[tuple[tuple[object, ...], str]] = []
+    realms: dict[str, set[str]] = {}
+    for pname, prof in t.security.items():
+        aaa = t.nodes.get(prof.aaa)
+        if prof.erp_domain and isinstance(aaa, AaaServer):
+            if aaa.server != "hostapd-erp":
+                errs.append((("security", pname, "erp_domain"),
+                             f"ERP needs an ER server: AAA node {prof.aaa!r} runs {aaa.server}, not hostapd-erp"))
+            realms.setdefault(prof.aaa, set()).add(prof.erp_domain)
+    for aname, domains in realms.items():
+        if len(domains) > 1:
+            errs.append((("nodes", aname), f"one ER server, one ERP realm: profiles give {sorted(domains)}"))
+    for nname, node in t.nodes.items():
+        for i, w in enumerate(getattr(node, "wireless", [])):
+            prof = t.security.get(getattr(w, "security", ""))
+            if isinstance(node, Station) and prof and prof.erp_domain and \
+                    not w.identity.endswith("@" + prof.erp_domain):
+                errs.append((("nodes", nname, "wireless", i, "identity"),
+                             f"ERP takes its realm from the identity: {w.identity!r} must end in @{prof.erp_domain}"))
+    for aname, node in t.of_role(AaaServer).items():
+        if node.server == "hostapd-erp" and aname not in realms:
+            errs.append((("nodes", aname, "server"), "a hostapd-erp server needs a security profile with "
+                                                     "erp_domain that uses it"))
     return errs
 
 

@@ -234,6 +234,7 @@ class Extraction:
     total_ms: float | None  # command -> CTRL-EVENT-CONNECTED (daemon clock)
     marks: dict[str, float | None] = field(default_factory=dict)  # the timestamps behind the phases
     eap_on_air: int = 0  # EAP frames between the station and the target after the (re)association
+    eap_codes: list[int] = field(default_factory=list)  # their EAP codes (5/6: ERP Initiate/Finish)
     key_msgs: list[int] = field(default_factory=list)  # 4-way handshake messages seen, in order
     auth_alg: int | None = None  # of the station's authentication frame (0 open system, 2 FT)
     ft_over_ds: bool = False  # started with an FT Action request to the serving AP
@@ -298,7 +299,8 @@ def pcap_phases(frames: list[Frame], sta: str, source: str, target: str, t_cmd: 
     fr = [f for f in frames if t_cmd <= f.t <= t_end]
     start = next((f for f in fr if (f.is_auth and f.ta == sta and f.ra == target)
                   or (f.is_ft_action and f.action == 1 and f.ta == sta and f.ra == source)), None)
-    info: dict = {"eap_on_air": 0, "key_msgs": [], "auth_alg": None, "ft_over_ds": False, "assoc_attempts": 0,
+    info: dict = {"eap_on_air": 0, "eap_codes": [], "key_msgs": [], "auth_alg": None, "ft_over_ds": False,
+                  "assoc_attempts": 0,
                   "cleartext_data": sum(1 for f in fr if f.is_data and not f.protected and sta in (f.ta, f.ra)
                                         and f.ethertype is not None and f.ethertype != 0x888E)}
     ph: dict[str, float | None] = dict.fromkeys(PHASES)
@@ -321,7 +323,8 @@ def pcap_phases(frames: list[Frame], sta: str, source: str, target: str, t_cmd: 
     pair = [f for f in post if {f.ta, f.ra} == {sta, target}]
     eaps = [f for f in pair if f.eap_code is not None]
     e1 = eaps[0] if eaps else None
-    e2 = next((f for f in eaps if f.eap_code == 3 and f.ta == target), None)
+    # EAP-Success, or for ERP (RFC 6696) EAP-Finish/Re-auth (code 6)
+    e2 = next((f for f in eaps if f.eap_code in (3, 6) and f.ta == target), None)
     keys = [f for f in pair if f.key_msg is not None]
     k4 = next((f for f in keys if f.key_msg == 4 and f.ta == sta and (e2 is None or f.t >= e2.t)), None)
     base = k4 or resp
@@ -329,6 +332,7 @@ def pcap_phases(frames: list[Frame], sta: str, source: str, target: str, t_cmd: 
         (f for f in post if f.is_data and f.protected and f.ta == target and f.ra == sta and f.t > base.t), None)
     end = k4.t if k4 else None
     info["eap_on_air"] = sum(1 for f in eaps if end is None or f.t <= end)
+    info["eap_codes"] = [f.eap_code for f in eaps if end is None or f.t <= end]
     info["key_msgs"] = [f.key_msg for f in keys if end is None or f.t <= end]
     ph["auth_assoc"] = _ms(start.t, _t(resp))
     ph["eap"] = _ms(_t(e1), _t(e2))

@@ -45,6 +45,7 @@ class HandoverRecord:
     network: str = ""  # the network variant (directory with its pcap and logs) the handover ran in
     station: str = ""
     key_mgmt: str = ""  # the station's AKM: WPA-EAP or FT-EAP
+    supplicant: str = ""  # the wpa_supplicant binary that ran it (Debian's, or the ERP build of `make setup`)
     t_cmd: float | None = None  # wall time of the handover command (to find it in the pcap and logs)
     key_msgs: list[int] = field(default_factory=list)  # 4-way handshake messages on the air, in order
     auth_alg: int | None = None  # 802.11 authentication algorithm used (0 open system, 2 FT)
@@ -76,9 +77,9 @@ class HandoverRecord:
 
 
 CSV_BASE = ["campaign", "network", "scheme", "trial", "warmup", "status", "error", "source_ap", "target_ap",
-            "station", "key_mgmt", "total_ms", "interruption_ms", "lost_packets", "probe_sent", "eap_on_air",
-            "key_msgs", "auth_alg", "ft_over_ds", "assoc_attempts", "cleartext_data", "aaa_accepts", "prep_ms",
-            "probe_max_send_gap_ms", "disagreements", "t_cmd", "capture", "notes"]
+            "station", "key_mgmt", "supplicant", "total_ms", "interruption_ms", "lost_packets", "probe_sent",
+            "eap_on_air", "key_msgs", "auth_alg", "ft_over_ds", "assoc_attempts", "cleartext_data", "aaa_accepts",
+            "prep_ms", "probe_max_send_gap_ms", "disagreements", "t_cmd", "capture", "notes"]
 
 
 def csv_columns(param_names: list[str]) -> list[str]:

@@ -258,6 +258,9 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
     for name in order:
         if name in known:
             L.append(f"- **{name}**: {known[name].description}.")
+    binaries = sorted({(r.scheme, r.supplicant) for r in records if r.supplicant})
+    if binaries:  # Debian's, or the ERP build of `make setup` (testbed/wpabuild.py)
+        L.append("- wpa_supplicant per scheme: " + "; ".join(f"{s} `{b}`" for s, b in binaries) + ".")
     L.append(f"- Daemon log level while measuring: {c.get('daemon_log', 'info')} (debug logging slows hostapd "
              "down enough under TCG that stations retransmit (re)association requests).")
     L.append("")

@@ -214,7 +214,8 @@ class Runner:
         bench, probe = x.bench, x.probe
         sch = self.schemes[spec.scheme]
         rec = HandoverRecord(self.c.name, sch.name, spec.trial, dict(spec.params), "", "", warmup=spec.warmup,
-                             network=x.group.name, station=station, key_mgmt=sch.key_mgmt)
+                             network=x.group.name, station=station, key_mgmt=sch.key_mgmt,
+                             supplicant=bench.wpas.argv[0])
         rtt, loss = spec.params.get("aaa_rtt_ms", 0), spec.params.get("serving_loss", 0)
         impaired: list[tuple[str, str]] = []
         res: ProbeResult | None = None

@@ -57,8 +57,9 @@ class WpaSupplicant(_CtrlDaemon, WpaCtrl):
     exe = "wpa_supplicant"
 
     def __init__(self, node: str, *, netns: str | None, conf: Path, ctrl_dir: Path, ifname: str, log: Path,
-                 local_dir: Path, state: RunState | None = None, verbose: bool = False, driver: str = "nl80211"):
-        argv = ["wpa_supplicant", "-t", "-dd" if verbose else "-d", "-D", driver, "-i", ifname, "-c", str(conf)]
+                 local_dir: Path, state: RunState | None = None, verbose: bool = False, driver: str = "nl80211",
+                 exe: str = "wpa_supplicant"):  # exe: e.g. the ERP build of testbed/wpabuild.py
+        argv = [exe, "-t", "-dd" if verbose else "-d", "-D", driver, "-i", ifname, "-c", str(conf)]
         super().__init__(f"wpa_supplicant {node}", netns=netns, argv=argv, log=log, ctrl_path=ctrl_dir / ifname,
                          local_dir=local_dir, state=state)
         self.ifname = ifname

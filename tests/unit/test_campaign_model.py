@@ -85,8 +85,8 @@ def test_every_scheme_is_one_module_with_a_network_key() -> None:
         assert s.name == name and s.title and s.description
     keys = {s.network_key() for s in schemes.values()}
     # TLS with FT/OKC on offer, the same with RSN pre-auth advertised, PEAP, and both MIH modes on their
-    # own two-domain topology with the agents
-    assert len(keys) == 4
+    # own two-domain topology with the agents, and ERP/FILS on measure-erp (hostapd as ER server)
+    assert len(keys) == 5
     assert schemes["mih_eap"].network_key() == schemes["mih_ll_auth"].network_key()
     assert ("topology", "measure-two-domain") in schemes["mih_eap"].network_key()
 
