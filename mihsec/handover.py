@@ -88,6 +88,7 @@ def _mih(net: Network, station: str, target: str, name: str, timeout: float) -> 
         problem = "EAP ran at the target despite the pre-authentication"
     if src and src in net.aps:  # the AP the station left keeps it listed (802.11 does not tell it)
         net.aps[src].hostapd.request(f"DEAUTHENTICATE {sta.mac} tx=0")
+        net.aps[src].hostapd.wait_sta_gone(sta.mac)  # a later pre-authentication there must not find it
     return HandoverResult(station, src, target, name, r.handover_ms, r.eap_ran, preauth_ms=r.preauth_ms,
                           problem=problem)
 
