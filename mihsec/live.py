@@ -49,7 +49,7 @@ class Live:
         ok, why = hwsim_usable()
         if not ok:
             raise SetupError(f"this host has no mac80211_hwsim ({why}): run the script where the radios are, "
-                             f"with `mihsec run {Path(sys.argv[0]).name}`")
+                             f"with `mihsec run {sys.argv[0]}`")
         name = plan.topology.name
         self.results = results or results_root() / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
         # In the VM the results directory is 9p: daemons logging there stall per line under TCG (see the
