@@ -115,8 +115,10 @@ def _scheme(bench: Bench, sch: Scheme, target: str) -> HandoverResult:
     reason = sch.unsupported(bench)
     if reason:
         raise MihsecError(f"{sch.name} cannot run here: {reason}")
-    src = sch.source(bench)  # untimed: connected as the scheme needs (reconnects only for another AKM)
     dst = net.aps[target]
+    if bench.serving() is None:  # not connected yet: start from another AP of its ESS (untimed, full EAP)
+        bench.reset(to=next(a for a in bench.aps if a is not dst))
+    src = sch.source(bench)  # untimed: connected as the scheme needs (reconnects only for another AKM)
     if src is dst:
         raise MihsecError(f"{bench.station} is already associated with {target}")
     prep = sch.prepare(bench, src, dst)

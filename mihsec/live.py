@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from testbed import REPO_ROOT
@@ -46,6 +48,7 @@ class Live:
         return self.net
 
     def start(self, plan: Plan, results: Path | None, verbose: bool = False, agents: bool = True) -> TestbedNetwork:
+        _unwind_on_sigterm()
         ok, why = hwsim_usable()
         if not ok:
             raise SetupError(f"this host has no mac80211_hwsim ({why}): run the script where the radios are, "
@@ -88,3 +91,25 @@ class Live:
         r = subprocess.run(["ip", "netns", "exec", self.ns(node), "sh", "-c", command], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         return r.stdout
+
+
+def needs_vm(runtime: str) -> bool:
+    """auto: the VM when this host cannot make hwsim radios."""
+    if runtime in ("native", "vm"):
+        return runtime == "vm"
+    return not hwsim_usable()[0]
+
+
+def _unwind_on_sigterm() -> None:
+    """A script killed with SIGTERM tears its network down as on Ctrl-C (unless it handles SIGTERM itself)."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+    main = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        if os.getpid() != main:  # a forked helper (pyroute2) must not run the teardown
+            os._exit(128 + signum)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)

@@ -75,14 +75,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     results = Path(args.results) if args.results else _default_results(topo.name)
     if not (results / "topology.png").exists():  # drawn on the host: matplotlib is slow to start under TCG
         draw.draw(topo, results / "topology.png")
+    if not args.then:  # a console on the running network, here or in the VM (mihsec/console.py)
+        from mihsec.console import up
+
+        return up(topo, results, args.runtime, args.timeout, args.verbose)
     if _needs_vm(args.runtime):
-        if not args.then:
-            raise MihsecError("this host has no mac80211_hwsim: `mihsec up` runs in a VM here, so give the "
-                              "commands to run there with --then 'mihsec status; mihsec exec NODE -- CMD'")
         return _in_vm(args, results, args.timeout)
 
     import subprocess
-    import time
 
     from testbed.net import Network
 
@@ -91,11 +91,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"{topo.name} is up in {net.timings['bring_up']:.1f} s (run {net.state.run_id}); "
               f"picture: {results / 'topology.png'}")
         _print_health(net.agents)
-        if args.then:
-            return subprocess.run(["sh", "-c", args.then]).returncode
-        print("Ctrl-C (or `mihsec down` elsewhere) stops it")
-        while True:
-            time.sleep(3600)
+        return subprocess.run(["sh", "-c", args.then]).returncode
 
 
 def _print_health(agents: dict) -> None:
@@ -258,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_args(r, 900)
     r.set_defaults(func=cmd_roam)
 
-    u = sub.add_parser("up", help="bring a topology up (agents deployed) until Ctrl-C, or run --then")
+    u = sub.add_parser("up", help="bring a topology up (agents deployed) with a console on it, or run --then")
     u.add_argument("topology")
     u.add_argument("--then", help="shell command to run once up (e.g. 'mihsec status'); the run ends after it")
     add_run_args(u, 1800)
@@ -302,6 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_mih(sub)
+    try:
+        from mihsec.cli import add_parser as add_api  # mihsec run SCRIPT
+    except ImportError:
+        pass
+    else:
+        add_api(sub)
     try:
         from testbed.campaign.cli import add_parser as add_campaign
     except ImportError:
