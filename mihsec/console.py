@@ -234,7 +234,7 @@ def _in_vm(results: Path, timeout: float) -> int:
     if not sys.stdin.isatty():  # commands piped in: the guest console reads them line by line
         return vm.run(argv, rwdirs=[results], timeout=timeout, stdin=None)
     size = os.get_terminal_size(sys.stdin.fileno())
-    env = {PTY_ENV: "1", SIZE_ENV: f"{size.lines},{size.columns}"}
+    env = {PTY_ENV: "1", SIZE_ENV: f"{size.lines},{size.columns}", "TERM": os.environ.get("TERM", "xterm")}
     print(f"booting the VM for {results.name} (this takes a while under TCG) ...", flush=True)
     saved = termios.tcgetattr(sys.stdin)
     try:  # every key (Ctrl-C, Tab, arrows) goes to the guest's terminal; output keeps its line ends
