@@ -121,3 +121,18 @@ def test_scheme_names() -> None:
     assert resolve("full") == "full_eap_tls" and resolve("pmksa") == "pmksa_cache" and resolve("mih_eap") == "mih_eap"
     with pytest.raises(MihsecError, match="unknown handover scheme 'fast'.*pmksa_cache"):
         resolve("fast")
+
+
+def test_mihsec_run_passes_args_results_and_status(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "s.py"
+    script.write_text("import os, sys\nprint(os.environ['MIHSEC_RESULTS'], sys.argv[1:])\nsys.exit(3)\n")
+    r = subprocess.run([sys.executable, "-m", "testbed", "run", "--runtime", "native", "--results",
+                        str(tmp_path / "res"), str(script), "a", "--b"], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 3 and r.stdout.strip() == f"{tmp_path / 'res'} ['a', '--b']", r
+    assert (tmp_path / "res").is_dir() and "s.py exited with status 3" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "testbed", "run", str(tmp_path / "missing.py")], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "no such script" in r.stderr
