@@ -74,20 +74,14 @@ class Console(cmd.Cmd):
         if not rest.strip():
             print(f"usage: {name} COMMAND... (runs in {name}'s network namespace)")
             return
-        proc = self.net[name].popen("sh", "-c", self._addresses(rest))
+        ips = {n: node.IP() for n, node in self.net.nodes.items()}
+        proc = self.net[name].popen("sh", "-c", with_addresses(rest, ips))
         while True:  # Ctrl-C reaches the command too (same process group): wait for it to end
             try:
                 proc.wait()
                 return
             except KeyboardInterrupt:
                 continue
-
-    def _addresses(self, command: str) -> str:
-        """Node names as words of a command stand for their addresses, as in Mininet's CLI: `sta1 ping aaa`."""
-        def ip(m: re.Match) -> str:
-            word = m.group(0)
-            return (self.net[word].IP() or word) if word in self.net else word
-        return re.sub(r"(?<![\w.-])[a-z][a-z0-9]{0,7}(?![\w.-])", ip, command)
 
     # --- commands --------------------------------------------------------------------------------
 
@@ -179,6 +173,11 @@ class Console(cmd.Cmd):
         if line[:begidx].rstrip().endswith("--scheme"):
             return [s for s in ho.scheme_names() if s.startswith(text)]
         return [n for n in self.net.nodes if n.startswith(text)] + (["--scheme"] if "--scheme".startswith(text) else [])
+
+
+def with_addresses(command: str, ips: dict[str, str | None]) -> str:
+    """Node names as words of a command stand for their addresses, as in Mininet's CLI: `sta1 ping aaa`."""
+    return re.sub(r"(?<![\w./-])[a-z][a-z0-9]{0,7}(?![\w./-])", lambda m: ips.get(m.group(0)) or m.group(0), command)
 
 
 def _history(load: bool) -> None:

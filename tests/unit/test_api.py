@@ -136,3 +136,13 @@ def test_mihsec_run_passes_args_results_and_status(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "testbed", "run", str(tmp_path / "missing.py")], capture_output=True,
                        text=True)
     assert r.returncode == 2 and "no such script" in r.stderr
+
+
+def test_console_node_names_become_addresses() -> None:
+    from mihsec.console import with_addresses
+
+    ips = {"aaa": "10.0.0.10", "sta1": "10.0.0.100", "cn": None}
+    assert with_addresses("ping -c 1 aaa", ips) == "ping -c 1 10.0.0.10"
+    assert with_addresses("iw dev wlan0 link; ping sta1", ips) == "iw dev wlan0 link; ping 10.0.0.100"
+    # not inside other words, paths, options or addresses; a node without an address stays a name
+    assert with_addresses("cat /tmp/aaa aaa.log aaa-x --aaa ping cn", ips) == "cat /tmp/aaa aaa.log aaa-x --aaa ping cn"
