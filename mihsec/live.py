@@ -51,8 +51,10 @@ class Live:
         _unwind_on_sigterm()
         ok, why = hwsim_usable()
         if not ok:
+            script = sys.argv[0] if sys.argv[0].endswith(".py") and Path(sys.argv[0]).name != "__main__.py" \
+                else "SCRIPT"
             raise SetupError(f"this host has no mac80211_hwsim ({why}): run the script where the radios are, "
-                             f"with `mihsec run {sys.argv[0]}`")
+                             f"with `mihsec run {script}`")
         name = plan.topology.name
         self.results = results or results_root() / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}"
         # In the VM the results directory is 9p: daemons logging there stall per line under TCG (see the
