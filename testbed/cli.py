@@ -11,6 +11,8 @@ from pathlib import Path
 
 from node_agents.mih.cli import add_parser as add_mih
 from node_agents.mihsa.cli import add_parser as add_mihsa
+from mihsec.cli import add_parser as add_api
+from mihsec.console import up as console_up
 from testbed.campaign.cli import add_parser as add_campaign
 from testbed.errors import MihsecError
 from testbed.runtime import add_run_args, needs_vm, results_dir, run_in_vm
@@ -51,14 +53,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     results = results_dir(args, topo.name)
     if not (results / "topology.png").exists():  # drawn on the host: matplotlib is slow to start under TCG
         draw.draw(topo, results / "topology.png")
+    if not args.then:  # a console on the running network, here or in the VM (mihsec/console.py)
+        return console_up(topo, results, args.runtime, args.timeout, args.verbose)
     if needs_vm(args.runtime):
-        if not args.then:
-            raise MihsecError("this host has no mac80211_hwsim: `mihsec up` runs in a VM here, so give the "
-                              "commands to run there with --then 'mihsec status; mihsec exec NODE -- CMD'")
         return run_in_vm(results, args.timeout)
 
     import subprocess
-    import time
 
     from testbed.net import Network
 
@@ -67,11 +67,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"{topo.name} is up in {net.timings['bring_up']:.1f} s (run {net.state.run_id}); "
               f"picture: {results / 'topology.png'}")
         _print_health(net.agents)
-        if args.then:
-            return subprocess.run(["sh", "-c", args.then]).returncode
-        print("Ctrl-C (or `mihsec down` elsewhere) stops it")
-        while True:
-            time.sleep(3600)
+        return subprocess.run(["sh", "-c", args.then]).returncode
 
 
 def _print_health(agents: dict) -> None:
@@ -227,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_args(r, 900)
     r.set_defaults(func=cmd_roam)
 
-    u = sub.add_parser("up", help="bring a topology up (agents deployed) until Ctrl-C, or run --then")
+    u = sub.add_parser("up", help="bring a topology up (agents deployed) with a console on it, or run --then")
     u.add_argument("topology")
     u.add_argument("--then", help="shell command to run once up (e.g. 'mihsec status'); the run ends after it")
     add_run_args(u, 1800)
@@ -267,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_mih(sub)
     add_mihsa(sub)
+    add_api(sub)
     add_campaign(sub)
     return p
 

@@ -342,11 +342,23 @@ def load(name_or_path: str | Path) -> Topology:
     return topo
 
 
-def _format(path: Path, lines: dict, errs: list[tuple[tuple[object, ...], str]]) -> str:
+def validate(data: dict, source: str) -> Topology:
+    """A topology given as data (the Python API, mihsec.Network): the same model and checks as a file,
+    errors as `source: field: problem`."""
+    try:
+        topo = Topology.model_validate(data)
+    except ValidationError as e:
+        raise TopologyError(_format(source, {}, [(err["loc"], err["msg"]) for err in e.errors()])) from None
+    if errs := _semantic_errors(topo):
+        raise TopologyError(_format(source, {}, errs))
+    return topo
+
+
+def _format(path: Path | str, lines: dict, errs: list[tuple[tuple[object, ...], str]]) -> str:
     parts = []
     for loc, msg in errs:
         line = _locate(lines, tuple(loc))
         field = ".".join(str(p) for p in _untag(tuple(loc))) or "(top)"
-        parts.append(f"{path}:{line or '?'}: {field}: {msg}")
+        parts.append(f"{path}:{line or '?'}: {field}: {msg}" if lines else f"{path}: {field}: {msg}")
     more = f" (and {len(parts) - 1} more: " + "; ".join(parts[1:]) + ")" if len(parts) > 1 else ""
     return parts[0] + more

@@ -92,8 +92,9 @@ def _relay(src) -> None:
 
 
 def run(argv: list[str], rwdirs: list[Path], timeout: float = 1800, memory: str = "2G", cpus: int = 2,
-        env: dict[str, str] | None = None) -> int:
-    """Run `argv` in the guest (cwd = the repository), streaming its output; return its exit status."""
+        env: dict[str, str] | None = None, stdin: int | None = subprocess.DEVNULL) -> int:
+    """Run `argv` in the guest (cwd = the repository), streaming its output; return its exit status.
+    `stdin=None`: the guest command reads this process's stdin (a console)."""
     kernel = find_kernel()
     vng = _vng()
     accel = [] if kvm_usable(kernel) else ["--disable-kvm"]
@@ -115,7 +116,7 @@ def run(argv: list[str], rwdirs: list[Path], timeout: float = 1800, memory: str 
     # Not a terminal (a log file, CI): relay the guest's console through a pipe. Given the file itself,
     # the console reopens it and truncates what was written before (the host's own lines).
     piped = not sys.stdout.isatty()
-    proc = subprocess.Popen(cmd, env=_env(), start_new_session=True, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, env=_env(), start_new_session=True, stdin=stdin,
                             stdout=subprocess.PIPE if piped else None, stderr=subprocess.STDOUT if piped else None)
     state.add_process(proc.pid, "vm", "vng")
     relay = threading.Thread(target=_relay, args=(proc.stdout,), daemon=True) if piped else None
