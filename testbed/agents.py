@@ -46,9 +46,9 @@ class AgentProcess(Daemon):
         super().__init__(f"agent {cfg.node}", netns, argv, log, state)
         self.cfg = cfg
 
-    def _spawn(self) -> None:
+    def spawn(self) -> None:
         os.environ.setdefault("PYTHONPATH", str(REPO_ROOT))  # the agent package, also when not installed
-        super()._spawn()
+        super().spawn()
 
     def call(self, request: dict, timeout: float = 30.0) -> dict:
         try:
@@ -60,10 +60,13 @@ class AgentProcess(Daemon):
         return self.call({"cmd": "health", "peers": peers}, timeout=75.0)  # two MIH transactions per peer
 
     def start(self, timeout: float = 90.0) -> None:  # type: ignore[override]
-        def ready() -> bool:
-            return Path(self.cfg.control).exists() and self.health(peers=False).get("ok", False)
+        self.spawn()
+        self.ready(timeout)
 
-        super().start(ready, timeout)
+    def ready(self, timeout: float = 90.0) -> None:
+        """After spawn(): wait until the agent answers on its control socket (see Daemon.wait_ready)."""
+        self.wait_ready(lambda: Path(self.cfg.control).exists() and self.health(peers=False).get("ok", False),
+                        timeout)
 
 
 def agent_configs(agents: list[AgentPlan], run_dir: Path, pcap_dir: Path | None,

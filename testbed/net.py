@@ -89,6 +89,7 @@ class Network:
     agents: dict[str, AgentProcess] = field(default_factory=dict)
     with_agents: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+    step_timings: dict[str, float] = field(default_factory=dict)  # per declared step, in order
     _hwsim: HwsimControl | None = None
     _pki: pkimod.Pki | None = None
     _done: list[Step] = field(default_factory=list)
@@ -155,7 +156,10 @@ class Network:
                 self._done.append(step)  # before up(): a step that fails halfway is undone too
                 t = time.monotonic()
                 step.up()
-                self.timings[step.phase] = self.timings.get(step.phase, 0.0) + time.monotonic() - t
+                took = time.monotonic() - t
+                self.timings[step.phase] = self.timings.get(step.phase, 0.0) + took
+                self.step_timings[step.name] = took
+                log.info("bring-up step %-18s %6.2f s", step.name, took)  # shown with -v
         except BaseException:
             self.stop()
             raise
@@ -258,7 +262,9 @@ class Network:
                              country=self.plan.topology.country)
             ap.hostapd = Hostapd(node, netns=ap.netns, conf=path, ctrl_dir=self.ctrl_dir / node, ifname=ap.plan.ifname,
                                  log=self.logs / f"{node}.hostapd.log", local_dir=st.dir, state=st, verbose=self.verbose)
-            ap.hostapd.start()
+            ap.hostapd.spawn()
+        for ap in self.aps.values():  # spawned first, waited for in turn: the APs start side by side
+            ap.hostapd.ready()
 
     def _start_wpas(self) -> None:
         st, pki = self.state, self._pki
@@ -271,7 +277,9 @@ class Network:
             sta.wpas = WpaSupplicant(node, netns=sta.netns, conf=path, ctrl_dir=self.ctrl_dir / node,
                                      ifname=sta.plan.ifname, log=self.logs / f"{node}.wpa_supplicant.log",
                                      local_dir=st.dir, state=st, verbose=self.verbose, exe=erp.supplicant_exe(sta.plan))
-            sta.wpas.start()
+            sta.wpas.spawn()
+        for sta in self.stations.values():
+            sta.wpas.ready()
 
     def _start_nas(self) -> None:
         st = self.state
@@ -333,7 +341,9 @@ class Network:
             a = AgentProcess(cfg, self.ns(cfg.node), self.conf / f"{cfg.node}.agent.json",
                              self.logs / f"{cfg.node}.agent.log", st, self.verbose)
             self.agents[cfg.node] = a
-            a.start()
+            a.spawn()
+        for a in self.agents.values():  # side by side: each agent's Python start-up takes seconds under TCG
+            a.ready()
 
     def _start_eap_peer(self, node: str, sta: StationNode) -> None:
         """The MN's EAP peer for pre-authentication over MIH: wpa_supplicant (wired) on veth mpa1, whose

@@ -36,7 +36,7 @@ class Daemon:
         self.name, self.netns, self.argv, self.log, self.state = name, netns, argv, log, state
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def _spawn(self) -> None:
+    def spawn(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         cmd = (["ip", "netns", "exec", self.netns] if self.netns else []) + self.argv
         with open(self.log, "ab") as out:
@@ -51,7 +51,12 @@ class Daemon:
 
     def start(self, ready: Callable[[], bool], timeout: float = 20.0) -> None:
         """Spawn, then poll `ready()` until it is true; a death or a timeout raises DaemonError."""
-        self._spawn()
+        self.spawn()
+        self.wait_ready(ready, timeout)
+
+    def wait_ready(self, ready: Callable[[], bool], timeout: float = 20.0) -> None:
+        """Poll `ready()` of a spawned daemon. Several daemons spawned first and waited for in turn start side by
+        side: their start-up (Python's under TCG: seconds) overlaps, with no thread to clean up after Ctrl-C."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if (code := self.proc.poll()) is not None:

@@ -26,7 +26,12 @@ class _CtrlDaemon(Daemon, CtrlClient):
             return c.request("PING", timeout=2).strip() == "PONG"
 
     def start(self, timeout: float = 20.0) -> None:  # type: ignore[override]
-        Daemon.start(self, self._ping, timeout)
+        self.spawn()
+        self.ready(timeout)
+
+    def ready(self, timeout: float = 20.0) -> None:
+        """After spawn(): wait until the control interface answers (see Daemon.wait_ready)."""
+        Daemon.wait_ready(self, self._ping, timeout)
         self.open()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -44,8 +49,8 @@ class Hostapd(_CtrlDaemon, HostapdCtrl):
                          local_dir=local_dir, state=state)
         self.ifname = ifname
 
-    def start(self, timeout: float = 20.0) -> None:  # type: ignore[override]
-        super().start(timeout)
+    def ready(self, timeout: float = 20.0) -> None:
+        super().ready(timeout)
         state = self.status().get("state")
         if state != "ENABLED":
             ev = self.wait_event(["AP-ENABLED", "AP-DISABLED", "INTERFACE-DISABLED"], timeout)
