@@ -80,3 +80,6 @@ class PoaRole(Role):
         if req.get("cmd") == "stats":
             return {"ok": True, **self.stats, **self.keys.stats}
         return None
+
+
+ROLE = PoaRole
