@@ -1,15 +1,19 @@
-"""What each kind of agent does beyond the common MIHF: mn, poa, pos (base.py: the interface)."""
+"""What each kind of agent does beyond the common MIHF: mn, poa, pos (base.py: the interface).
+
+An agent loads only its own role's module, by name: the roles pull in pyroute2, pyrad, the EAPOL
+relay, and under TCG every such import adds seconds to each agent's start."""
 from __future__ import annotations
+
+import importlib
 
 from node_agents.config import AgentConfig
 from node_agents.mih import MihfEndpoint
 from node_agents.roles.base import Role
-from node_agents.roles.mn import MnRole
-from node_agents.roles.poa import PoaRole
-from node_agents.roles.pos import PosRole
 
-ROLES: dict[str, type[Role]] = {"mn": MnRole, "poa": PoaRole, "pos": PosRole}
+ROLES = {"mn": "node_agents.roles.mn", "poa": "node_agents.roles.poa", "pos": "node_agents.roles.pos"}
 
 
 def make_role(cfg: AgentConfig, mihf: MihfEndpoint) -> Role:
-    return ROLES.get(cfg.role, Role)(cfg, mihf)
+    module = ROLES.get(cfg.role)
+    cls: type[Role] = importlib.import_module(module).ROLE if module else Role
+    return cls(cfg, mihf)

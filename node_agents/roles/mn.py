@@ -221,3 +221,6 @@ class MnRole(Role):
             return await self._mih_handover(req["target"], req["ssid"], int(req["freq"]),
                                             float(req.get("timeout", 60)))
         return None
+
+
+ROLE = MnRole

@@ -99,3 +99,6 @@ class PoaRole(Role):
             return {"ok": True, "frames": [r for r in self.hops.get(req.get("sta", ""), [])
                                            if min(v for k, v in r.items() if k not in ("crc", "up")) >= req.get("since", 0)]}
         return None
+
+
+ROLE = PoaRole

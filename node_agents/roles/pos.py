@@ -168,3 +168,6 @@ class PosRole(Role):
             self.extra["fault"] = req.get("fault")
             return {"ok": True}
         return None
+
+
+ROLE = PosRole
