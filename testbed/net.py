@@ -22,6 +22,7 @@ from testbed.daemons.freeradius import FreeRadius
 from testbed.daemons.wpa import Hostapd, WpaSupplicant
 from testbed.errors import MihsecError
 from testbed.hwsim import HwsimControl, Radio
+from testbed.medium.process import MediumProcess, start_medium
 from testbed.plan import SWITCH_NS, ApPlan, Plan, StaPlan
 from testbed.render import render_to
 from testbed.state import RunState
@@ -74,6 +75,7 @@ class Network:
     agents: dict[str, AgentProcess] = field(default_factory=dict)
     with_agents: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+    medium: MediumProcess | None = None  # the wireless medium, when the topology declares one
     _hwsim: HwsimControl | None = None
 
     @property
@@ -100,6 +102,8 @@ class Network:
         try:
             self._build_links()
             self._build_radios()
+            self.medium = start_medium(self.plan.medium, {n: x.radio.mac for n, x in (self.aps | self.stations).items()},
+                                       self.state, self.results)  # registered before any daemon transmits
             for sup in self.plan.wired_supplicants:  # one station address on every medium: PMKSAs are keyed
                 if sup.node in self.stations:      # by it (before routes: a link going down drops them)
                     network.set_mac(self.ns(sup.node), sup.ifname, self.stations[sup.node].mac)
@@ -400,7 +404,7 @@ class Network:
         daemons = list(self.agents.values()) + list(self.wired.values()) + list(self.eap_peers.values())
         daemons += [h for hs in self.nas.values() for h in hs]
         daemons += [s.wpas for s in self.stations.values()] + [a.hostapd for a in self.aps.values()]
-        daemons += list(self.aaa.values()) + [self.tcpdump] + self.switch_captures
+        daemons += list(self.aaa.values()) + [self.tcpdump] + self.switch_captures + [self.medium]
         for d in daemons:
             if d is not None:
                 try:

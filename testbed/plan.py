@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from testbed.errors import TopologyError
+from testbed.medium.plan import MediumPlan, medium_plan
 from testbed.routing import compute_routes, reachable
 from testbed.topology import (AaaServer, AccessPoint, Link, Nas, PointOfService, Router, SecurityProfile, Station,
                               Topology)
@@ -139,6 +140,7 @@ class Plan:
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # node -> [(network, gateway)]
     routers: set[str] = field(default_factory=set)
     agents: list[AgentPlan] = field(default_factory=list)
+    medium: MediumPlan | None = None  # None: hwsim's built-in medium (every radio hears every other at -30 dBm)
 
     def wired_of(self, node: str) -> list[WiredIf]:
         return [w for w in self.wired if w.node == node]
@@ -251,6 +253,7 @@ def make_plan(topo: Topology) -> Plan:
         users += [s for s in plan.wired_supplicants if s.profile.aaa == name]
         plan.aaa.append(AaaPlan(name, plan.node_ip(name).ip, clients, users))
     plan.agents = _agents(topo, plan, addrs)
+    plan.medium = medium_plan(topo.medium, topo.nodes)
     return plan
 
 
