@@ -126,6 +126,7 @@ class Server:
                                 + nl.u64(nl.ATTR_COOKIE, f.cookie) + nl.u32(nl.ATTR_SIGNAL, out.ack_signal)
                                 + nl.attr(nl.ATTR_TX_INFO, txi)))
         self._log(t_real, t_mono, f, out, acked, tries, delivered)
+        c["busy_us"] += int((time.clock_gettime(time.CLOCK_MONOTONIC) - t_mono) * 1e6)
 
     def _rx_attrs(self, rid: bytes, f: TxFrame, rate: int, signal_dbm: int) -> bytes:
         return (nl.attr(nl.ATTR_ADDR_RECEIVER, rid) + nl.attr(nl.ATTR_FRAME, f.frame)
