@@ -284,3 +284,35 @@ def trace(model: Mobility, start: Vec, area: Area | None, seed: int, limit: int)
     """The first `limit` positions (tests, plots)."""
     gen = model.positions(start, area, random.Random(seed))
     return [p for _, p in zip(range(limit), gen)]
+
+
+class Runner:
+    """Runs models on a clock the caller passes in: which nodes are where, when. The medium process ticks it;
+    tests tick it with made-up times."""
+
+    def __init__(self) -> None:
+        self.moving: dict[str, tuple[Iterator[Vec], float, float]] = {}  # node -> (positions, step, next due)
+
+    def start(self, node: str, model: Mobility, start: Vec, area: Area | None, now: float) -> None:
+        rng = random.Random(f"{int(getattr(model, 'seed', 0))}:{node}")  # per node: one seed, many stations
+        self.moving[node] = (model.positions(start, area, rng), model.step, now)
+
+    def stop(self) -> None:
+        self.moving.clear()
+
+    def due(self) -> float | None:
+        return min((d for _, _, d in self.moving.values()), default=None)
+
+    def tick(self, now: float) -> list[tuple[str, Vec]]:
+        """The positions due by `now` (the latest per node); finished models drop out."""
+        moves: dict[str, Vec] = {}
+        for node, (gen, step, due) in list(self.moving.items()):
+            while due <= now:
+                try:
+                    moves[node] = next(gen)
+                except StopIteration:
+                    del self.moving[node]
+                    break
+                due += step
+                self.moving[node] = (gen, step, due)
+        return list(moves.items())

@@ -14,7 +14,6 @@ import collections
 import json
 import logging
 import os
-import random
 import select
 import signal
 import socket
@@ -22,12 +21,10 @@ import struct
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
-
 from testbed.medium import netlink as nl
 from testbed.medium.engine import Engine, Outcome, Radio, TxFrame, mac_bytes, mac_str
 from testbed.medium.framelog import GROUP, UNKNOWN, FrameLog
-from testbed.medium.mobility import Area, make_mobility
+from testbed.medium.mobility import Area, Runner, make_mobility
 from testbed.medium.propagation import make_model
 
 log = logging.getLogger("medium")
@@ -62,7 +59,7 @@ class Server:
         self.area = Area(**cfg["area"]) if cfg.get("area") else None
         self.counters: collections.Counter[str] = collections.Counter()
         self.backlog: collections.deque[nl.Message] = collections.deque()
-        self.mobility: dict[str, tuple[Iterator, float, float]] = {}  # node -> (positions, step, next due)
+        self.mobility = Runner()
         self.running = True
         self.flog = FrameLog(frames, [{"index": r.index, "node": r.node, "mac": mac_str(r.mac),
                                        "id": mac_str(r.rid)} for r in self.engine.radios])
@@ -189,26 +186,13 @@ class Server:
 
     def _mobility(self, action: str) -> dict:
         if action == "stop":
-            self.mobility.clear()
+            self.mobility.stop()
             return {"ok": True}
         now = time.monotonic()
         for r, spec in zip(self.engine.radios, self.cfg["radios"]):
             if spec.get("mobility"):
-                model = make_mobility(spec["mobility"])
-                rng = random.Random(f"{int(getattr(model, 'seed', 0))}:{r.node}")
-                self.mobility[r.node] = (model.positions(r.position, self.area, rng), model.step, now)
-        return {"ok": True, "moving": sorted(self.mobility)}
-
-    def _tick(self) -> None:
-        now = time.monotonic()
-        for node, (gen, step, due) in list(self.mobility.items()):
-            if now < due:
-                continue
-            try:
-                self.engine.move(node, next(gen))
-                self.mobility[node] = (gen, step, due + step)
-            except StopIteration:
-                del self.mobility[node]
+                self.mobility.start(r.node, make_mobility(spec["mobility"]), r.position, self.area, now)
+        return {"ok": True, "moving": sorted(self.mobility.moving)}
 
     def _serve(self) -> None:
         assert self.ctl is not None
@@ -236,7 +220,7 @@ class Server:
         while self.running:
             while self.backlog:
                 self.handle(self.backlog.popleft())
-            due = min((d for _, _, d in self.mobility.values()), default=None)
+            due = self.mobility.due()
             timeout = 0.5 if due is None else max(0.0, min(0.5, due - time.monotonic()))
             try:
                 ready = select.select([self.nl, self.ctl], [], [], timeout)[0]
@@ -247,8 +231,8 @@ class Server:
                     self.handle(m)
             if self.ctl in ready:
                 self._serve()
-            if self.mobility:
-                self._tick()
+            for node, pos in self.mobility.tick(time.monotonic()):
+                self.engine.move(node, pos)
             if time.monotonic() - last_flush > 0.5:
                 self.flog.flush()
                 last_flush = time.monotonic()

@@ -129,3 +129,17 @@ def test_mobility_table_checks() -> None:
     with pytest.raises(ValueError, match=r"points\[1\].time = 1 must be a number >= the previous time"):
         make_mobility({"model": "waypoints", "points": [{"position": [1, 2, 3], "time": 2},
                                                         {"position": [1, 2, 3], "time": 1}]})
+
+
+def test_runner_follows_the_clock() -> None:
+    from testbed.medium.mobility import Runner
+
+    r = Runner()
+    m = make_mobility({"model": "waypoints", "points": [{"position": [10, 0, 0], "time": 1}]})
+    r.start("sta1", m, (0, 0, 0), None, now=100.0)
+    assert r.due() == 100.0
+    assert r.tick(100.0) == [("sta1", (0, 0, 0))]
+    assert r.tick(100.05) == []
+    (node, pos), = r.tick(100.55)  # five steps due: only the latest position counts
+    assert node == "sta1" and pos == pytest.approx((5, 0, 0))
+    assert r.tick(200.0)[0][1] == pytest.approx((10, 0, 0)) and r.due() is None  # finished
