@@ -106,8 +106,10 @@ class Waypoints(Mobility):
 def _at(legs: list[tuple[float, Vec]], t: float) -> Vec:
     for (t0, p0), (t1, p1) in zip(legs, legs[1:]):
         if t <= t1:
-            if t <= t0 or t1 <= t0:
-                return p0 if t < t0 else p1
+            if t1 <= t0:  # a jump (two points at the same time)
+                return p1
+            if t <= t0:
+                return p0
             f = (t - t0) / (t1 - t0)
             return tuple(a + (b - a) * f for a, b in zip(p0, p1))  # type: ignore[return-value]
     return legs[-1][1]

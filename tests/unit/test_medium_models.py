@@ -106,6 +106,7 @@ def test_waypoints_times_and_speeds() -> None:
                                                         {"position": [10, 10, 0], "speed": 5}]})
     a = trace(m, (0, 0, 0), None, 0, 1000)
     assert len(a) == 31  # 0.1 s steps over 1 s + 2 s
+    assert a[0] == (0, 0, 0)
     assert a[5] == pytest.approx((5, 0, 0)) and a[10] == pytest.approx((10, 0, 0))
     assert a[20] == pytest.approx((10, 5, 0)) and a[-1] == pytest.approx((10, 10, 0))
 
