@@ -41,10 +41,10 @@ class Radio:
     txpower: float = 14.0  # dBm
     gain: float = 5.0  # antennaGain, dBi
     height: float = 1.0  # antennaHeight, m
+    rid: bytes = field(init=False, default=b"")  # hwsim's id of the radio: what FRAME messages name
 
-    @property
-    def rid(self) -> bytes:
-        return radio_id(mac_str(self.mac))
+    def __post_init__(self) -> None:
+        self.rid = radio_id(mac_str(self.mac))
 
 
 @dataclass(frozen=True)
