@@ -253,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log", type=Path, required=True, help="per-frame log (binary records, header beside it)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s medium: %(message)s", stream=sys.stderr)
-    srv = Server(json.loads(args.config.read_text()), args.control, args.log)
+    try:
+        srv = Server(json.loads(args.config.read_text()), args.control, args.log)
+    except (OSError, ValueError, KeyError) as e:  # no hwsim, bad config: one line for the orchestrator to show
+        log.error("error: %s", e)
+        return 2
 
     def _stop(*_: object) -> None:
         srv.running = False
