@@ -102,8 +102,8 @@ class Network:
         try:
             self._build_links()
             self._build_radios()
-            self.medium = start_medium(self.plan.medium, {n: x.radio.mac for n, x in (self.aps | self.stations).items()},
-                                       self.state, self.results)  # registered before any daemon transmits
+            macs = {n: x.radio.mac for n, x in (self.aps | self.stations).items()}
+            self.medium = start_medium(self.plan.medium, macs, self.state, self.results)  # before any daemon
             for sup in self.plan.wired_supplicants:  # one station address on every medium: PMKSAs are keyed
                 if sup.node in self.stations:      # by it (before routes: a link going down drops them)
                     network.set_mac(self.ns(sup.node), sup.ifname, self.stations[sup.node].mac)
