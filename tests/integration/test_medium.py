@@ -83,11 +83,14 @@ def test_out_of_range_does_not_associate(net: Network) -> None:
     assert scan_level(net, "ap2", CH6) is None
     wpas = sta.wpas
     net_id = sta.plan.net_id(ap2.plan.ssid)
+    wpas.ok("DISCONNECT")  # SELECT_NETWORK of the block in use is a no-op: leave ap1 first
     wpas.set_network(net_id, "bssid", ap2.bssid)
-    wpas.mark()
-    wpas.ok(f"SELECT_NETWORK {net_id}")
-    wpas.wait_event(["CTRL-EVENT-NETWORK-NOT-FOUND"], timeout=60)
-    assert wpas.status()["wpa_state"] != "COMPLETED"
+    mark = wpas.mark()
+    wpas.ok("REASSOCIATE")
+    for _ in range(2):  # two full scans that cannot find it
+        wpas.wait_event(["CTRL-EVENT-SCAN-RESULTS"], timeout=60)
+    tried = [e.text for e in wpas.mon.since(mark) if e.name in ("CTRL-EVENT-CONNECTED", "SME:", "Trying")]
+    assert tried == [] and wpas.status()["wpa_state"] != "COMPLETED", tried
     wpas.ok("DISCONNECT")  # stop trying, so the next association is ours to time
     move(net, 370)  # 30 m from ap2: the same association now succeeds
     net.associate("sta1", "ap2")
