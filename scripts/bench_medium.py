@@ -25,6 +25,16 @@ from testbed.net import Network  # noqa: E402
 from testbed.plan import make_plan  # noqa: E402
 
 
+def reachable(netns: str, dst: str, tries: int = 20) -> None:
+    """The station's route comes up with its carrier, just after CTRL-EVENT-CONNECTED: one echo first."""
+    for _ in range(tries):
+        if subprocess.run(["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", dst],
+                          capture_output=True).returncode == 0:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"{dst} unreachable from {netns} after {tries} tries")
+
+
 def flood(netns: str, dst: str, count: int, limit: int) -> dict:
     r = subprocess.run(["ip", "netns", "exec", netns, "ping", "-f", "-q", "-c", str(count), "-w", str(limit), dst],
                        capture_output=True, text=True, timeout=limit + 30)
@@ -43,6 +53,7 @@ def one(name: str, results: Path, count: int, limit: int) -> dict:
     with Network(plan, results / name, with_agents=False) as net:
         sta = net.stations["sta1"]
         dst = str(net.plan.node_ip("ap1").ip)
+        reachable(sta.netns, dst)
         before = net.medium.stats() if net.medium else None
         t0 = time.monotonic()
         out = flood(sta.netns, dst, count, limit)
