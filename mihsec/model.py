@@ -58,6 +58,7 @@ class Spec:
         self.domains: dict[str, topo.Domain] = {}
         self.nodes: dict[str, BaseModel] = {}
         self.links: list[topo.Link] = []
+        self.medium: BaseModel | None = None  # the wireless medium (testbed/medium), e.g. setPropagationModel()
 
     def claim(self, name: str, what: str) -> None:
         taken = {**{n: "node" for n in self.nodes}, **{s: "switch" for s in self.switches}}
@@ -72,6 +73,8 @@ class Spec:
         out["domains"] = {k: dump(v) for k, v in self.domains.items()}
         out["nodes"] = {k: {"role": v.role, **dump(v)} for k, v in self.nodes.items()}
         out["links"] = [dump(link) for link in self.links]
+        if self.medium is not None:
+            out["medium"] = self.medium.model_dump(mode="json", exclude_none=True)
         return {k: v for k, v in out.items() if v or k in ("name", "nodes")}
 
     def topology(self) -> topo.Topology:
@@ -85,4 +88,5 @@ class Spec:
         s = cls(t.name, t.description, t.country, t.version)
         s.security, s.switches, s.domains = dict(t.security), dict(t.switches), dict(t.domains)
         s.nodes, s.links = dict(t.nodes), list(t.links)
+        s.medium = t.medium
         return s

@@ -28,6 +28,7 @@ from testbed.daemons.freeradius import FreeRadius
 from testbed.daemons.wpa import Hostapd, WpaSupplicant
 from testbed.errors import MihsecError
 from testbed.hwsim import HwsimControl, Radio
+from testbed.medium.process import MediumProcess, start_medium
 from testbed.plan import SWITCH_NS, ApPlan, Plan, StaPlan
 from testbed.render import render_to
 from testbed.state import RunState
@@ -90,6 +91,7 @@ class Network:
     with_agents: bool = True
     timings: dict[str, float] = field(default_factory=dict)
     step_timings: dict[str, float] = field(default_factory=dict)  # per declared step, in order
+    medium: MediumProcess | None = None  # the wireless medium, when the topology declares one
     _hwsim: HwsimControl | None = None
     _pki: pkimod.Pki | None = None
     _done: list[Step] = field(default_factory=list)
@@ -126,6 +128,7 @@ class Network:
             Step("links", self._build_links),
             Step("radios", self._build_radios, self._close_radios),
             Step("regulatory domain", self._check_regulatory),
+            Step("medium", self._start_medium, lambda: self._stop([self.medium])),  # registered before any daemon
             Step("station addresses", self._unify_station_macs),
             Step("routes", self._add_routes),
             Step("configs", self._prepare_configs, phase=daemons),
@@ -212,6 +215,11 @@ class Network:
             regdomain.set_country(self.plan.topology.country)
         regdomain.check_aps([regdomain.ApChannel(a.plan.node, a.netns, a.radio.phy, a.plan.channel, a.plan.freq)
                              for a in self.aps.values()], self.plan.topology.country)
+
+    def _start_medium(self) -> None:
+        """The wireless medium of a topology with `medium:` (testbed/medium/); without one hwsim's own."""
+        macs = {n: x.radio.mac for n, x in (self.aps | self.stations).items()}
+        self.medium = start_medium(self.plan.medium, macs, self.state, self.results)
 
     def _prepare_configs(self) -> None:
         self.conf.mkdir(mode=0o700, exist_ok=True)

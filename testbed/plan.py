@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from testbed.channels import channel_freq
 from testbed.errors import TopologyError
+from testbed.medium.plan import MediumPlan, medium_plan
 from testbed.routing import compute_routes, reachable
 from testbed.topology import (AaaServer, AccessPoint, Link, Nas, PointOfService, Router, SecurityProfile, Station,
                               Topology)
@@ -135,6 +136,7 @@ class Plan:
     positions: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # node -> x, y, z (m)
     # Push_Key keys, one per (PoS node, PoA node) of a domain, drawn per run, never in a topology file
     push_keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    medium: MediumPlan | None = None  # None: hwsim's built-in medium (every radio hears every other at -30 dBm)
 
     def wired_of(self, node: str) -> list[WiredIf]:
         return [w for w in self.wired if w.node == node]
@@ -251,6 +253,7 @@ def make_plan(topo: Topology) -> Plan:
     poas = [a for a in plan.agents if a.role == "poa"]
     plan.push_keys = {(p.node, q.node): secrets.token_hex(32) for p in plan.agents if p.role == "pos"
                       for q in poas if p.domain == q.domain}
+    plan.medium = medium_plan(topo.medium, topo.nodes)
     return plan
 
 

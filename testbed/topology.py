@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal, Union, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from testbed import TOPOLOGIES_DIR, channels
 from testbed.errors import TopologyError
+from testbed.medium.schema import MediumSpec, check_mobility
+from testbed.medium.schema import semantic_errors as medium_errors
 
 NAME = r"^[a-z][a-z0-9]{0,7}$"  # short: it becomes part of namespace and interface names
 IFNAME = r"^[a-z][a-z0-9]{0,7}$"
@@ -73,6 +75,12 @@ class Station(_Node):
     role: Literal["station"]
     wireless: list[StaWireless] = []
     serving: str | None = Field(None, description="AP the station associates with at bring-up")
+    mobility: dict[str, Any] | None = Field(None, description="{model: <name>, <parameters>} (testbed/medium/mobility.py)")
+
+    @field_validator("mobility")
+    @classmethod
+    def _mobility(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_mobility(v)
 
 
 class AccessPoint(_Node):
@@ -155,6 +163,7 @@ class Topology(_Model):
     domains: dict[Annotated[str, Field(pattern=NAME)], Domain] = {}
     nodes: dict[Annotated[str, Field(pattern=NAME)], Node]
     links: list[Link] = []
+    medium: MediumSpec | None = Field(None, description="a wireless medium: signal from positions (testbed/medium)")
 
     @field_validator("nodes")
     @classmethod
@@ -232,6 +241,7 @@ def _semantic_errors(t: Topology) -> list[tuple[tuple[object, ...], str]]:
             if ends != {Station, Nas}:
                 errs.append((("links", i, "dot1x_identity"), "802.1X needs a link between a station and a nas"))
     errs += _erp_errors(t)
+    errs += medium_errors(t.medium, t.nodes)
     ssids = {w.ssid for ap in t.of_role(AccessPoint).values() for w in ap.wireless}
     if any(getattr(n, "wireless", None) for n in t.of_role(Station).values()) and not ssids:
         errs.append((("nodes",), "wireless stations but no access point to connect to"))

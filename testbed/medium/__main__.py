@@ -1,0 +1,5 @@
+import sys
+
+from testbed.medium.server import main
+
+sys.exit(main())
