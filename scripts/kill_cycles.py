@@ -29,7 +29,7 @@ def mihsec(*args: str, **kw) -> subprocess.Popen:
 
 def cycle(topology: str, delay: float, results: Path) -> dict:
     """One bring-up killed after `delay` s (or once up, whichever is first), then `mihsec down`."""
-    p = mihsec("up", topology, "--results", str(results))
+    p = mihsec("up", topology, "--results", str(results), "--then", "sleep 600")  # no console: stays up
     t0 = time.monotonic()
     up = False
     os.set_blocking(p.stdout.fileno(), False)
