@@ -20,6 +20,7 @@ from node_agents.hostap import Refused, WpaCtrl
 from node_agents.info import Candidate
 from node_agents.mih import Message, MihError, MihfEndpoint
 from node_agents.mih.compound import Alt
+from node_agents.secure import SaError
 
 
 @dataclass
@@ -31,6 +32,7 @@ class EapOverMih:
     peer_ctrl: str  # the EAP peer's control socket
     discover: Callable[[str], Awaitable[list[Candidate]]]  # the information service, for one ESS
     install: Callable[[list[str], str], dict]  # PMKSA_GET entry, SSID -> result (the radio's PMKSA_ADD)
+    secure: Callable[[str], Awaitable[None]]  # sets up the MIH SA with a PoS (Pro_Auth travels only under one)
 
     async def preauth(self, req: dict) -> dict:
         target, ssid = req["target"], req["ssid"]
@@ -46,6 +48,10 @@ class EapOverMih:
                 return {"ok": False, "error": f"the information service names no authenticator for {target}"}
             pos_id, pos_ip, found_by = c.pos_mihf_id, c.pos_ip, "information service"
         self.mihf.add_peer(pos_id, pos_ip)
+        try:
+            await self.secure(pos_id)
+        except (SaError, MihError) as e:
+            return {"ok": False, "error": f"no MIH SA with the authenticator: {e}"}
         timeout = float(req.get("timeout", 60))
         stats = {"pro_auth": 0}
         result: dict = {}

@@ -12,7 +12,8 @@ from node_agents.keys import AKM_8021X, PushKeys, PushSender, pmk_from_msk, resp
 from node_agents.mih import Incoming, Message, MihError
 from node_agents.mih.compound import Alt
 from node_agents.radius_relay import RadiusConfig, RadiusEapSession, RadiusError
-from node_agents.roles.base import Role
+from node_agents.roles.base import EVENTS, Role
+from node_agents.secure import SaAuthenticator
 
 log = logging.getLogger("mihsec.agent.pos")
 
@@ -42,11 +43,16 @@ class PosRole(Role):
         self.poa_by_bssid = {p["bssid"]: p["mihf_id"] for net in x.get("is_db", []) for p in net["poas"]
                              if p.get("mihf_id") in self.senders}
         self.sessions: dict[tuple[str, str], RadiusEapSession] = {}
-        self.stats = {"pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0, "info": 0,
+        self.auth = SaAuthenticator(self.mihf, self.sec, self.radius)  # service access authentication (MIH SAs)
+        self.stats = {"sa": self.auth.stats, "pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0, "info": 0,
                       "ho_commit": 0, "ho_complete": 0, "events": {}}
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
         name = inc.msg.name
+        if name == "Capability_Discover.request":
+            return self.auth.capability(inc.msg, EVENTS)
+        if name == "Auth.request":
+            return await self.auth.auth(inc.msg)
         if name == "Get_Information.request":
             return self._information(inc.msg)
         if name in LINK_EVENTS:  # the MNs' link SAPs report to their point of service
@@ -76,6 +82,9 @@ class PosRole(Role):
             return Message.of("Pro_Auth.response", dst=inc.msg.src, status=status, eap_payload=eap_out,
                               mn_mihf_id=f.get("mn_mihf_id", inc.msg.src), poa=f["poa"], **extra)
 
+        if self.sec.enabled and f.get("mn_mihf_id", inc.msg.src) != inc.msg.src:  # bound to the SA's identity
+            log.warning("Pro_Auth from %s names another MN (%s): refused", inc.msg.src, f.get("mn_mihf_id"))
+            return answer("rejected", _failure(eap))
         if self.radius is None or poa_mac not in self.poa_by_bssid:
             log.warning("Pro_Auth for %s: not an authenticator of this domain", poa_mac)
             return answer("rejected", _failure(eap))
