@@ -150,6 +150,8 @@ class Topology(_Model):
     domains: dict[Annotated[str, Field(pattern=NAME)], Domain] = {}
     nodes: dict[Annotated[str, Field(pattern=NAME)], Node]
     links: list[Link] = []
+    mih_protection: bool = Field(True, description="MIH security (802.21a-style SAs, protected PDUs) in the "
+                                 "agents; false: MIH travels in the clear, as plain 802.21")
 
     @field_validator("nodes")
     @classmethod
