@@ -43,7 +43,8 @@ class MnRole(Role):
                                self.extra.get("eap_peer_ctrl") or "")
         self.eap = EapOverMih(self.mihf, self.radio_mac, self.extra.get("eap_peer_port", "mpa0"),
                               self.extra.get("eap_peer_ctrl") or "", self.discover,
-                              lambda entry, ssid: self._install(entry, ssid, copy=True), self.sa.ensure)
+                              lambda entry, ssid: self._install(entry, ssid, copy=True), self.sa.ensure,
+                              self.sa.peer_lock)
         loop = asyncio.get_running_loop()
         self.saps = [LinkSap(self.extra[key], link_type, self.radio_mac,
                              lambda m: loop.call_soon_threadsafe(self._indicate, m))

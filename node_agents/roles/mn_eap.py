@@ -33,6 +33,7 @@ class EapOverMih:
     discover: Callable[[str], Awaitable[list[Candidate]]]  # the information service, for one ESS
     install: Callable[[list[str], str], dict]  # PMKSA_GET entry, SSID -> result (the radio's PMKSA_ADD)
     secure: Callable[[str], Awaitable[None]]  # sets up the MIH SA with a PoS (Pro_Auth travels only under one)
+    peer_lock: asyncio.Lock  # one EAP run at a time through the EAP peer
 
     async def preauth(self, req: dict) -> dict:
         target, ssid = req["target"], req["ssid"]
@@ -71,7 +72,13 @@ class EapOverMih:
             result["outcome"], result["error"] = sess.outcome, repr(sess.error) if sess.error else ""
             done.set()
 
-        relay = EapolRelay(self.peer_port, handler, ethertypes=(ETH_P_PREAUTH,), targets=[target], on_done=on_done)
+        async with self.peer_lock:  # one EAP run at a time through the EAP peer (MIH SA setup uses it too)
+            relay = EapolRelay(self.peer_port, handler, ethertypes=(ETH_P_PREAUTH,), targets=[target],
+                               on_done=on_done)
+            return await self._run(relay, target, ssid, timeout, done, result, stats, pos_id, found_by)
+
+    async def _run(self, relay: EapolRelay, target: str, ssid: str, timeout: float, done: asyncio.Event,
+                   result: dict, stats: dict, pos_id: str, found_by: str) -> dict:
         relay.start()
         peer = WpaCtrl(self.peer_ctrl, "wpa_supplicant (EAP peer)")
         try:

@@ -79,8 +79,13 @@ class SaSupplicant:
     lifetime: float = 3600.0
     timeout: float = 60.0
     suites: tuple[int, ...] = SUITE_PREFERENCE
+    backoff: float = 10.0  # after a failed attempt with a PoS, ensure() fails at once for this long
     stats: dict[str, int] = field(default_factory=lambda: {"sa_established": 0, "sa_failed": 0})
+    # one EAP run at a time through the EAP peer (wpa_supplicant pre-authenticates with one target at a time);
+    # Pro_Auth (roles/mn_eap.py) takes the same lock
+    peer_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    _failed: dict[str, float] = field(default_factory=dict)
 
     def has_sa(self, pos_id: str) -> bool:
         return self.sec.current(pos_id, self.sec.clock(), confirmed_only=True) is not None
@@ -91,13 +96,21 @@ class SaSupplicant:
             return
         lock = self._locks.setdefault(pos_id, asyncio.Lock())
         async with lock:
-            if not self.has_sa(pos_id):
+            if self.has_sa(pos_id):
+                return
+            if time.monotonic() - self._failed.get(pos_id, -1e9) < self.backoff:  # link events must not
+                raise SaError(f"MIH SA with {pos_id}: failed moments ago, not retried yet")  # drive EAP storms
+            try:
                 await self.establish(pos_id)
+            except SaError:
+                self._failed[pos_id] = time.monotonic()
+                raise
 
     async def establish(self, pos_id: str) -> dict:
         """One service access authentication with the PoS (also a rekey while an SA is up)."""
         try:
-            out = await self._establish(pos_id)
+            async with self.peer_lock:
+                out = await self._establish(pos_id)
         except (SaError, MihError, DaemonError, asyncio.TimeoutError, TimeoutError) as e:
             self.stats["sa_failed"] += 1
             log.warning("MIH SA with %s not established: %s: %s", pos_id, type(e).__name__, e)
