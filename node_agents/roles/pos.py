@@ -161,5 +161,6 @@ class PosRole(Role):
             return {"ok": True, **self.stats}
         if req.get("cmd") == "fault":  # fault injection for tests: {"fault": "wrong_mn"} or {"fault": null}
             self.extra["fault"] = req.get("fault")
+            self.auth.fault = req.get("fault")  # "strip_sec_cap" / "alter_offer": a downgrade attempt
             return {"ok": True}
         return None

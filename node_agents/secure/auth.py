@@ -224,15 +224,23 @@ class SaAuthenticator:
         self.mihf, self.sec, self.radius, self.lifetime, self.suites = mihf, sec, radius, lifetime, suites
         self.runs: dict[str, _Run] = {}
         self.stats = {"sa_established": 0, "sa_refused": 0, "auth_rounds": 0}
+        # test-only: act out an on-path attacker on the capability exchange. "strip_sec_cap": the MN gets a
+        # response without sec_cap; "alter_offer": the MN's offer arrives with its suite list cut to (2,)
+        self.fault: str | None = None
 
     def capability(self, req: Message, events: frozenset[str]) -> Message:
         """Capability_Discover.response; with security on it advertises sec_cap, and the run's transcript starts."""
         fields: dict = {"status": "success", "event_list": events, "transport_list": frozenset({"UDP"})}
-        if self.sec.enabled:
+        if self.sec.enabled and self.fault != "strip_sec_cap":
             fields["sec_cap"] = (MODES, self.suites)
         rsp = Message.of("Capability_Discover.response", dst=req.src, **fields)
+        if self.fault == "alter_offer" and "sec_cap" in req.fields:
+            req = Message.of(req.name, **{**req.fields, "sec_cap": (req.fields["sec_cap"][0], (2,))})
         theirs = _sec_cap(req)
         if self.sec.enabled and theirs is not None:
+            old = self.runs.pop(req.src, None)
+            if old is not None and old.sa is not None and not old.sa.confirmed:  # the MN never confirmed it
+                self.sec.delete(req.src, old.sa.said)
             me = self.mihf.mihf_id
             self.runs[req.src] = _Run([payload(req, req.src, me), payload(rsp, me, req.src)], theirs[1])
         return rsp

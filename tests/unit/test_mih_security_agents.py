@@ -119,3 +119,28 @@ def test_attack(agents: Lab, attack: Attack) -> None:
         assert agents.agents[attack.victim].log.read_text().count("dropped (") <= logged + 1
     else:
         assert row.accepted > 0, row
+
+
+@pytest.mark.parametrize("fault", ["strip_sec_cap", "alter_offer"])
+def test_downgrade_of_the_capability_exchange_is_refused(agents: Lab, fault: str) -> None:
+    """An on-path attacker strips the PoS's security capability, or cuts the MN's suite offer (acted out by
+    the PoS's test-only fault switch). The MN must not end up with an SA, nor fall back to the clear."""
+    if not agents.protection:  # nothing to downgrade: plain 802.21 has no SA and no offer
+        assert security(agents, "mn")["sas"] == []
+        return
+    assert agents.call("mn", {"cmd": "discover"})["ok"]
+    before = {s["said"] for s in security(agents, "mn")["sas"] if s["peer"] == POS}
+    pos_before = security(agents, "pos")
+    assert agents.call("pos", {"cmd": "fault", "fault": fault})["ok"]
+    try:
+        r = agents.call("mn", {"cmd": "sa", "rekey": True})
+    finally:
+        agents.call("pos", {"cmd": "fault", "fault": None})
+    want = "no EAP-based MIH SA" if fault == "strip_sec_cap" else "AUTH_R does not verify"
+    assert not r["ok"] and want in r["error"], r
+    assert {s["said"] for s in security(agents, "mn")["sas"] if s["peer"] == POS} == before  # no new SA
+    # nothing PROTECT-class went out in the clear meanwhile
+    assert security(agents, "pos").get("rx_unprotected", 0) == pos_before.get("rx_unprotected", 0)
+    assert agents.call("mn", {"cmd": "sa", "rekey": True})["ok"]  # without the attacker it works again
+    unconfirmed = [s for s in security(agents, "pos")["sas"] if s["peer"] == MN and not s["confirmed"]]
+    assert not unconfirmed, unconfirmed  # the refused attempt left no half-made SA behind
