@@ -24,7 +24,7 @@ from node_agents.mih.pcap import PcapSink
 from node_agents.mihsa import MihSecurity
 from node_agents.roles import make_role
 from node_agents.roles.base import EVENTS
-from node_agents.secure import SaProtection, install_network_sas
+from node_agents.secure import NetworkSas, SaProtection
 
 __all__ = ["Agent", "AgentConfig", "main"]
 
@@ -41,15 +41,16 @@ class Agent:
         self.pcap = PcapSink(Path(cfg.pcap)) if cfg.pcap else None
         # MIH protection (802.21a-style) is on unless the configuration says "mih_protection": false
         self.sec = MihSecurity(cfg.mihf_id, enabled=bool(cfg.extra.get("mih_protection", True)))
-        if self.sec.enabled:
-            install_network_sas(self.sec, cfg.extra.get("sa_keys", {}))
         self.mihf = MihfEndpoint(cfg.mihf_id, cfg.listen, transport, handler=self.on_mih, pcap=self.pcap,
                                  protection=SaProtection(self.sec))
         for mihf_id, ip in cfg.peers.items():
             self.mihf.add_peer(mihf_id, ip)
-        self.role = make_role(cfg, self.mihf, self.sec)
+        self.net = NetworkSas(self.mihf, self.sec, cfg.extra.get("sa_keys", {}))  # SAs with network peers
+        self.role = make_role(cfg, self.mihf, self.sec, self.net)
 
     async def on_mih(self, inc: Incoming) -> Message | None:
+        if inc.msg.name == "Auth.request" and self.net.knows(inc.msg.src):  # a network peer's SA setup
+            return self.net.handle(inc.msg)
         handled = await self.role.on_mih(inc)
         if handled is not False:
             return handled  # type: ignore[return-value]

@@ -20,7 +20,7 @@ from pyroute2 import IPRoute
 from node_agents.hostap import Refused, WpaCtrl
 from node_agents.info import Candidate, candidates
 from node_agents.link_sap import LinkSap, link_tuple
-from node_agents.mih import Message, MihError
+from node_agents.mih import Message, MihError, MihPeerDeadError, MihTransactionTimeout
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
 from node_agents.roles import pmksa
@@ -138,7 +138,11 @@ class MnRole(Role):
             raise RuntimeError("no information server configured for this MN")
         await self.sa.ensure(self.is_server)  # SaError is an MihError
         q = T.IQ_BIN_DATA.cls(None, None, (ssid,) if ssid else None, None, None, None)
-        rsp = await self.mihf.request(self.is_server, Message.of("Get_Information.request", iq_bin_data_list=(q,)))
+        try:
+            rsp = await self.mihf.request(self.is_server, Message.of("Get_Information.request", iq_bin_data_list=(q,)))
+        except (MihPeerDeadError, MihTransactionTimeout):
+            self.sa.forget(self.is_server)
+            raise
         if rsp.fields.get("status") != "success":
             raise RuntimeError(f"the information server answered {rsp.fields.get('status')}")
         return candidates(rsp.fields.get("ir_bin_data_list"))
@@ -177,6 +181,10 @@ class MnRole(Role):
         try:
             await self.sa.ensure(pos)
             rsp = await self.mihf.request(pos, msg)
+        except (MihPeerDeadError, MihTransactionTimeout) as e:
+            log.warning("%s to %s: %s", msg.name, pos, e)
+            self.sa.forget(pos)
+            return None
         except (MihError, SaError) as e:
             log.warning("%s to %s: %s", msg.name, pos, e)
             return None

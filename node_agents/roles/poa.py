@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from node_agents.l2 import ETH_P_PREAUTH, RawPort, mac_bytes, mac_str
-from node_agents.mih import Incoming, Message, MihError
+from node_agents.mih import Incoming, Message, MihError, MihPeerDeadError, MihTransactionTimeout
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
 from node_agents.roles.base import Role
@@ -56,9 +56,12 @@ class PoaRole(Role):
 
     async def _send(self, peer_id: str, msg: Message) -> None:
         try:
+            await self.net.ensure(peer_id)
             await self.mihf.request(peer_id, msg)
         except MihError as e:
             log.warning("LL_Auth to %s failed: %s", peer_id, e)
+            if isinstance(e, (MihPeerDeadError, MihTransactionTimeout)):
+                self.net.forget(peer_id)  # it may have restarted without our SA
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
         name = inc.msg.name

@@ -9,7 +9,7 @@ import logging
 
 from node_agents.info import networks_ie
 from node_agents.keys import AKM_8021X, PushKeys, PushSender, pmk_from_msk, response_tag
-from node_agents.mih import Incoming, Message, MihError
+from node_agents.mih import Incoming, Message, MihError, MihPeerDeadError, MihTransactionTimeout
 from node_agents.mih.compound import Alt
 from node_agents.radius_relay import RadiusConfig, RadiusEapSession, RadiusError
 from node_agents.roles.base import EVENTS, Role
@@ -143,9 +143,12 @@ class PosRole(Role):
                          key_name=p.key_name, wrapped_key=p.wrapped_key, key_lifetime=p.key_lifetime,
                          akm_suite=p.akm_suite, replay_counter=p.replay_counter, integrity_tag=p.integrity_tag)
         try:
+            await self.net.ensure(poa_id)
             rsp = await self.mihf.request(poa_id, msg)
         except MihError as e:
             log.warning("key push to %s failed: %s", poa_id, e)
+            if isinstance(e, (MihPeerDeadError, MihTransactionTimeout)):
+                self.net.forget(poa_id)  # it may have restarted without our SA
             self.stats["push_failures"] += 1
             return None
         keys = self.senders[poa_id].keys

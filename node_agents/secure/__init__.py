@@ -3,6 +3,6 @@ access authentication MN <-> PoS with EAP in MIH Auth (auth.py), network-entity 
 (network.py). The protocol logic itself is node_agents.mihsa."""
 from .adapter import SaProtection
 from .auth import SaAuthenticator, SaError, SaSupplicant, pseudo_mac
-from .network import install_network_sas
+from .network import NetworkSas
 
-__all__ = ["SaProtection", "SaAuthenticator", "SaError", "SaSupplicant", "pseudo_mac", "install_network_sas"]
+__all__ = ["SaProtection", "SaAuthenticator", "SaError", "SaSupplicant", "pseudo_mac", "NetworkSas"]

@@ -90,6 +90,12 @@ class SaSupplicant:
     def has_sa(self, pos_id: str) -> bool:
         return self.sec.current(pos_id, self.sec.clock(), confirmed_only=True) is not None
 
+    def forget(self, pos_id: str) -> None:
+        """Drop the SAs with a PoS that stopped answering under them (it may have restarted and lost them):
+        the next ensure() sets up a new one."""
+        if self.sec.enabled and self.sec.delete(pos_id):
+            log.info("MIH SA with %s dropped: no answer under it", pos_id)
+
     async def ensure(self, pos_id: str) -> None:
         """Return once a confirmed SA with the PoS exists (SaError if one cannot be set up)."""
         if not self.sec.enabled:

@@ -65,7 +65,6 @@ def test_sa_established_with_real_eap_and_traffic_protected(agents: Lab) -> None
         assert sec["received_protected"] >= 2 and mn_sec["received_protected"] >= 1
         assert agents.stats("pos")["sa"]["sa_established"] == 1
         assert not any(k.startswith("rx_") for k in sec), sec  # nothing refused in a clean exchange
-        assert [s["peer"] for s in sec["sas"] if s["confirmed"]].count(POA) == 1  # per-run network SA
         for role in ("mn", "pos"):  # SAIDs in the logs, keys never
             text = agents.agents[role].log.read_text()
             assert "MIH SA 0x" in text and agents.sa_key not in text and agents.radius_secret not in text
@@ -101,6 +100,30 @@ def test_pro_auth_travels_protected_and_push_key_under_network_sa(agents: Lab) -
     if agents.protection:
         assert poa["security"]["received_protected"] >= 1 and not poa["security"].get("rx_dropped")
         assert after["security"]["received_protected"] > before["security"].get("received_protected", 0)
+        # the PoS <-> PoA SA from the per-run key, set up before the first push, confirmed on both ends
+        said = [s["said"] for s in security(agents, "pos")["sas"] if s["peer"] == POA and s["confirmed"]]
+        assert len(said) == 1 and [s["said"] for s in poa["security"]["sas"] if s["peer"] == POS] == said
+
+
+def test_network_sa_is_set_up_afresh_after_a_restart(agents: Lab) -> None:
+    """A restarted PoA has no SA: the PoS's next push goes unanswered, the PoS drops its SA and the push after
+    that sets up a new one (new nonces, new SAID: no key and nonce is ever used twice)."""
+    push = {"cmd": "preauth", "mode": "eap_over_mih", "target": BSSID_B, "ssid": "mihsec-b", "pos": POS,
+            "pos_ip": IP["pos"], "timeout": 15}
+    if not agents.protection:
+        assert security(agents, "poa")["sas"] == []
+        return
+    old = {s["said"] for s in security(agents, "pos")["sas"] if s["peer"] == POA}
+    if not old:
+        agents.call("mn", push)
+        old = {s["said"] for s in security(agents, "pos")["sas"] if s["peer"] == POA}
+    agents.agents["poa"].stop()
+    agents.agents["poa"].start(timeout=30)
+    agents.call("mn", push)  # the push under the old SA is dropped by the PoA (unknown SA)
+    assert security(agents, "poa").get("rx_unknown_sa", 0) >= 1
+    agents.call("mn", push)
+    new = {s["said"] for s in security(agents, "poa")["sas"] if s["peer"] == POS and s["confirmed"]}
+    assert new and not new & old and agents.stats("poa")["pushes_refused"] == 0
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
@@ -144,3 +167,21 @@ def test_downgrade_of_the_capability_exchange_is_refused(agents: Lab, fault: str
     assert agents.call("mn", {"cmd": "sa", "rekey": True})["ok"]  # without the attacker it works again
     unconfirmed = [s for s in security(agents, "pos")["sas"] if s["peer"] == MN and not s["confirmed"]]
     assert not unconfirmed, unconfirmed  # the refused attempt left no half-made SA behind
+
+
+def test_mn_recovers_when_the_pos_lost_its_sa(agents: Lab) -> None:
+    """A PoS that restarted has no SA: the MN's sealed request goes unanswered; after that dead transaction the
+    MN drops its SA and the next request sets up a new one. (Runs last: it restarts the PoS agent.)"""
+    assert agents.call("mn", {"cmd": "discover"})["ok"]
+    old = {s["said"] for s in security(agents, "mn")["sas"] if s["peer"] == POS}
+    agents.agents["pos"].stop()
+    agents.agents["pos"].start(timeout=30)  # same configuration, no SAs with MNs
+    first = agents.call("mn", {"cmd": "discover"})
+    if not agents.protection:  # nothing to lose: plain 802.21 just answers
+        assert first["ok"], first
+        return
+    assert not first["ok"], first  # sealed under an SA the PoS no longer has: dropped as unknown SA
+    assert security(agents, "pos").get("rx_unknown_sa", 0) >= 1
+    assert agents.call("mn", {"cmd": "discover"})["ok"]  # a new SA, then the answer
+    new = {s["said"] for s in security(agents, "mn")["sas"] if s["peer"] == POS}
+    assert new and not new & old

@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from node_agents.mih import Message
-from node_agents.mih.codec import encode
-from node_agents.mih.compound import Alt
-from node_agents.mihsa import MihSecurity, Tampered, UnknownSa
-from node_agents.secure import install_network_sas
+from node_agents.secure.network import network_keys
 from testbed import topology
 from testbed.agents import Running, agent_extras
 from testbed.plan import make_plan
@@ -40,16 +36,13 @@ def test_topology_flag_switches_protection_off() -> None:
     assert all(x["mih_protection"] is False for x in extras.values())
 
 
-def test_network_sas_interoperate_and_differ_per_pair() -> None:
-    pos, poa, other = MihSecurity("pos@t"), MihSecurity("poa@t"), MihSecurity("poa2@t")
-    install_network_sas(pos, {"poa@t": "aa" * 32, "poa2@t": "bb" * 32})
-    install_network_sas(poa, {"pos@t": "aa" * 32})
-    install_network_sas(other, {"pos@t": "cc" * 32})  # wrong key
-    msg = Message.of("Push_Key.request", src="pos@t", dst="poa@t", tid=5, mn_link_addr=Alt("mac", "02:00:00:00:00:01"),
-                     poa=Alt("mac", "02:00:00:00:0a:01"), key_name=bytes(16), wrapped_key=bytes(40),
-                     replay_counter=1, integrity_tag=bytes(16))
-    sealed = pos.outbound(encode(msg))
-    assert poa.inbound(sealed) == encode(msg)
-    to_other = pos.outbound(encode(Message.of("Push_Key.request", **{**msg.fields, "dst": "poa2@t"}, tid=6)))
-    with pytest.raises((Tampered, UnknownSa)):  # another pair's key opens nothing
-        other.inbound(to_other)
+def test_network_keys_fresh_per_setup_and_per_pair() -> None:
+    """Both ends derive the same keys from the per-run key and both nonces; new nonces (a restart) or another
+    pair's key give other keys, so a restarted agent never reuses a key with its sequence numbers."""
+    n1, n2, n3 = bytes(32), bytes([1]) * 32, bytes([2]) * 32
+    a = network_keys(bytes.fromhex("aa" * 32), n1, n2, 7, "pos@t", "poa@t")
+    assert a == network_keys(bytes.fromhex("aa" * 32), n1, n2, 7, "pos@t", "poa@t")
+    assert a.miek_ir != network_keys(bytes.fromhex("aa" * 32), n1, n3, 7, "pos@t", "poa@t").miek_ir
+    assert a.miek_ir != network_keys(bytes.fromhex("bb" * 32), n1, n2, 7, "pos@t", "poa@t").miek_ir
+    with pytest.raises(ValueError):
+        network_keys(bytes.fromhex("aa" * 32), n1, n1, 7, "pos@t", "poa@t")  # a reflected nonce
