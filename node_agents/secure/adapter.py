@@ -50,7 +50,7 @@ class SaProtection:
             src = parse(raw).src
             if self._origin.get(src) != peer.addr:
                 self.sec.stats["rx_retransmissions_elsewhere"] += 1
-                raise self.sec._refuse("rx", Replayed(f"copy of a PDU from {src!r} re-sent by {peer.addr}"),
+                raise self.sec.refuse("rx", Replayed(f"copy of a PDU from {src!r} re-sent by {peer.addr}"),
                                        peer.addr) from None
             plain = e.plain
         else:

@@ -67,7 +67,8 @@ def run_all(lab: Lab, modes: tuple[bool, ...] = (True, False)) -> list[Row]:
 
 
 def table(rows: list[Row]) -> str:
-    out = ["| attack | protection | attempts | accepted | dropped | legitimate MN served |", "|---|---|---|---|---|---|"]
+    out = ["| attack | protection | attempts | accepted | dropped | legitimate MN served |",
+           "|---|---|---|---|---|---|"]
     out += [f"| {r.attack} | {'on' if r.protection else 'off'} | {r.attempts} | {r.accepted} | {r.dropped} | "
             f"{'yes' if r.served else 'NO'} |" for r in rows]
     return "\n".join(out)
