@@ -37,7 +37,8 @@ class Agent:
         self.started = time.monotonic()
         transport = TransportConfig(port=cfg.port, retransmit_interval=cfg.retransmit_interval,
                                     max_retransmissions=cfg.max_retransmissions,
-                                    transaction_lifetime=cfg.transaction_lifetime, ack_responses=True)
+                                    transaction_lifetime=cfg.transaction_lifetime, ack_responses=True,
+                                    response_ack_delay=0.02)  # off the EAP round trip's path (issue 16)
         self.pcap = PcapSink(Path(cfg.pcap)) if cfg.pcap else None
         # MIH protection (802.21a-style) is on unless the configuration says "mih_protection": false
         self.sec = MihSecurity(cfg.mihf_id, enabled=bool(cfg.extra.get("mih_protection", True)))

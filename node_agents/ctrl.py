@@ -83,8 +83,13 @@ class EventMonitor:
         self._cursor = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
+        # close() wakes the reader through this pipe at once: a select() timeout would make every
+        # close cost up to that timeout (it cost each key push 200 ms, issue 16)
+        self._wake_r, self._wake_w = os.pipe()
         if self.ctrl.request("ATTACH").strip() != "OK":
             self.ctrl.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
             raise DaemonError(daemon, "ATTACH to control interface refused")
         self._thread = threading.Thread(target=self._reader, name=f"events-{daemon}", daemon=True)
         self._thread.start()
@@ -93,7 +98,8 @@ class EventMonitor:
         sock = self.ctrl.sock
         while not self._stop.is_set():
             try:
-                if not select.select([sock], [], [], 0.2)[0]:
+                ready = select.select([sock, self._wake_r], [], [])[0]
+                if self._wake_r in ready or not ready:
                     continue
                 raw = sock.recv(65536).decode(errors="replace")
             except OSError:
@@ -132,7 +138,10 @@ class EventMonitor:
 
     def close(self) -> None:
         self._stop.set()
+        os.write(self._wake_w, b"x")
         self._thread.join(timeout=1)  # first, so the reader cannot swallow the DETACH reply
+        os.close(self._wake_r)
+        os.close(self._wake_w)
         try:
             self.ctrl.request("DETACH", timeout=1)
         except Exception:  # the daemon may already be gone

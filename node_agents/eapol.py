@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Collection
 
@@ -74,6 +75,8 @@ class EapolSession:
     last_request: bytes | None = field(default=None, repr=False)
     retries: int = field(default=0, repr=False)
     timer: asyncio.TimerHandle | None = field(default=None, repr=False)
+    rx_at: float = field(default=0.0, repr=False)  # time.monotonic() when the Response being handled arrived
+    tx_at: float = field(default=0.0, repr=False)  # ... when the last Request/Success/Failure went out (not a retransmission)
 
 
 EapHandler = Callable[[EapolSession, bytes], Awaitable[bytes | None]]
@@ -195,6 +198,7 @@ class EapolRelay:
     def _request(self, sess: EapolSession, eap: bytes) -> None:
         sess.pending_id, sess.last_request, sess.retries = eap[1], eap, 0
         self._send(sess, eap)
+        sess.tx_at = time.monotonic()
         self._arm(sess)
 
     def _response(self, key: _Key, body: bytes) -> None:
@@ -215,7 +219,7 @@ class EapolRelay:
             return
         if length > 5 and eap[4] == EAP_TYPE_IDENTITY:
             sess.identity = eap[5:]
-        sess.busy = True
+        sess.busy, sess.rx_at = True, time.monotonic()
         self._cancel_timer(sess)
         assert self._loop is not None
         task = self._loop.create_task(self._backend(key, sess, eap, ident))
@@ -249,6 +253,7 @@ class EapolRelay:
         sess.outcome = "success" if nxt[0] == EAP_SUCCESS and sess.error is None else "failure"
         sess.pending_id = None
         self._send(sess, nxt)
+        sess.tx_at = time.monotonic()
         log.info("EAP %s for %s at %s", sess.outcome, sess.peer, sess.authenticator)
         if self.on_done is not None:
             self.on_done(sess)

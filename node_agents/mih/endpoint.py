@@ -45,6 +45,8 @@ class TransportConfig:
     piggyback_window: float = 0.05        # how long a request's ACK waits to ride on the response
     ack_responses: bool = False           # ask for ACKs of our responses too (retransmitted until ACKed):
                                           # a lost response is otherwise lost for good once the request was ACKed
+    response_ack_delay: float = 0.0       # the ACK of a response to a live transaction goes this much later, so
+                                          # the requester acts on the response first (its ACK is off that path)
 
 
 @dataclass
@@ -229,6 +231,7 @@ class MihfEndpoint:
 
     # ---- receiving ----
     def _on_datagram(self, data: bytes, peer: Addr) -> None:
+        arrived = time.monotonic()  # before any work on it: Incoming.state.seen is the arrival time
         if self.drop_rx and self.drop_rx(data, peer):
             self.stats["dropped_rx"] += 1
             return
@@ -254,9 +257,9 @@ class MihfEndpoint:
             self.stats["decode_errors"] += 1
             log.warning("MIH frame from %s:%s dropped: %s", peer[0], peer[1], e)
             return
-        self._dispatch(msg, pdu.header.mid, peer)
+        self._dispatch(msg, pdu.header.mid, peer, arrived)
 
-    def _dispatch(self, msg: Message, mid: int, peer: Addr) -> None:
+    def _dispatch(self, msg: Message, mid: int, peer: Addr, arrived: float) -> None:
         self.stats["received"] += 1
         if msg.ack_rsp and (ev := self._acks.get((peer, mid, msg.tid))):
             self.stats["acks_received"] += 1
@@ -273,7 +276,7 @@ class MihfEndpoint:
             if msg.ack_req:
                 self._send(peer, st.response) if st.response else self._send_ack(peer, msg)
             return
-        st = self._seen[key] = _RxState(time.monotonic())
+        st = self._seen[key] = _RxState(arrived)
         if msg.ack_req:
             if msg.spec.opcode == REQUEST and self.config.piggyback_window > 0:
                 st.ack_timer = asyncio.get_running_loop().call_later(
@@ -290,16 +293,20 @@ class MihfEndpoint:
             t.add_done_callback(self._tasks.discard)
 
     def _on_response(self, msg: Message, mid: int, peer: Addr) -> None:
-        if msg.ack_req:
-            self._send_ack(peer, msg)
         req_mid = (mid & _NO_OPCODE) | REQUEST << 10
         if ev := self._acks.get((peer, req_mid, msg.tid)):
             ev.set()  # a response also proves the request arrived
         fut = self._responses.get((peer, mid & _NO_OPCODE, msg.tid))
-        if fut is not None and not fut.done():
+        live = fut is not None and not fut.done()
+        if live:
             fut.set_result(msg)
         else:
             self.stats["duplicates"] += 1
+        if msg.ack_req:  # a duplicate (our ACK was lost) is acknowledged at once
+            if live and self.config.response_ack_delay > 0:
+                asyncio.get_running_loop().call_later(self.config.response_ack_delay, self._send_ack, peer, msg)
+            else:
+                self._send_ack(peer, msg)
 
     def _late_ack(self, peer: Addr, msg: Message, st: _RxState) -> None:
         if not st.acked:

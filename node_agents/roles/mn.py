@@ -111,6 +111,7 @@ class MnRole(Role):
         # made on the wired port, or under another network block: copy it to the target ESS's block
         result = self._install(entry, ssid, copy=key != "wpas_ctrl" or self.net_ids[ssid] != net_id)
         result["duration_ms"] = took
+        result["window"] = [t0, ev.mono]  # the PoA agents' stamps of this run are those in it (node_agents/hops.py)
         result["via"] = "radio" if key == "wpas_ctrl" else "wired port"
         return result
 

@@ -56,12 +56,19 @@ class EapOverMih:
         timeout = float(req.get("timeout", 60))
         stats = {"pro_auth": 0}
         result: dict = {}
+        hops: list[dict] = []  # one record per EAP round trip (node_agents/hops.py)
 
         async def handler(sess: EapolSession, eap: bytes) -> bytes | None:
             stats["pro_auth"] += 1
+            if hops:
+                hops[-1].setdefault("eapol_tx", sess.tx_at)
+            rec = {"id": eap[1], "eapol_rx": sess.rx_at}
+            hops.append(rec)
             msg = Message.of("Pro_Auth.request", mn_mihf_id=self.mihf.mihf_id, mn_link_addr=Alt("mac", self.radio_mac),
                              poa=Alt("mac", target), eap_payload=eap)
+            rec["mn_tx"] = time.monotonic()
             rsp = await self.mihf.request(pos_id, msg)  # MihError -> relay sends Failure
+            rec["mn_rx"] = time.monotonic()
             if "key_name" in rsp.fields:
                 result["poa_pmkid"] = rsp.fields["key_name"].hex()
             return rsp.fields.get("eap_payload")
@@ -70,6 +77,8 @@ class EapOverMih:
 
         def on_done(sess: EapolSession) -> None:
             result["outcome"], result["error"] = sess.outcome, repr(sess.error) if sess.error else ""
+            if hops:
+                hops[-1].setdefault("eapol_tx", sess.tx_at)
             done.set()
 
         async with self.peer_lock:  # one EAP run at a time through the EAP peer (MIH SA setup uses it too)
@@ -83,7 +92,7 @@ class EapOverMih:
         peer = WpaCtrl(self.peer_ctrl, "wpa_supplicant (EAP peer)")
         try:
             peer.open()
-            t0 = time.monotonic()
+            t0 = time.monotonic()  # from the PREAUTH command, as mode ll_auth: opening the socket is set-up
             try:
                 ev = await asyncio.to_thread(peer.preauth, target, timeout)
             except Refused:
@@ -92,10 +101,10 @@ class EapOverMih:
             await asyncio.wait_for(done.wait(), 5)
             if "completed successfully" not in ev.text:
                 return {"ok": False, "error": result.get("error") or ev.text, "duration_ms": took,
-                        "pro_auth": stats["pro_auth"]}
+                        "pro_auth": stats["pro_auth"], "hops": hops}
             entry = next((e for e in peer.pmksa_get(0) if e and e[0] == target), None)
         except (MihError, DaemonError, TimeoutError, asyncio.TimeoutError) as e:
-            return {"ok": False, "error": f"{type(e).__name__}: {e}", "pro_auth": stats["pro_auth"]}
+            return {"ok": False, "error": f"{type(e).__name__}: {e}", "pro_auth": stats["pro_auth"], "hops": hops}
         finally:
             peer.close()
             relay.close()
@@ -106,5 +115,5 @@ class EapOverMih:
                     f"{entry[1]}; nothing installed", "duration_ms": took, "pro_auth": stats["pro_auth"]}
         out = await asyncio.to_thread(self.install, entry, ssid)
         out.update(duration_ms=took, via="eap over mih", pro_auth=stats["pro_auth"], authenticator=pos_id,
-                   authenticator_from=found_by)
+                   authenticator_from=found_by, hops=hops, window=[t0, ev.mono])
         return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import zlib
 
 from node_agents.l2 import ETH_P_PREAUTH, RawPort, mac_bytes, mac_str
 from node_agents.mih import Incoming, Message, MihError, MihPeerDeadError, MihTransactionTimeout
@@ -34,6 +36,15 @@ class PoaRole(Role):
             if self.extra.get("llauth_port") else None
         self.keys = KeyPushHandler(self.extra.get("push_keys", {}), self.extra.get("hostapd_ctrl"), self.bssid)
         self.stats = {"ll_auth_out": 0, "ll_auth_in": 0}
+        self.hops: dict[str, list[dict]] = {}  # station -> stamps of the pre-auth frames we carried (hops.py)
+
+    def _stamp(self, sta: str, frame: bytes, up: bool, **stamps: float) -> dict:
+        recs = self.hops.setdefault(sta, [])
+        if len(recs) >= 512:  # nobody asked for the old ones
+            del recs[:256]
+        rec = {"crc": zlib.crc32(frame), "up": up, **stamps}
+        recs.append(rec)
+        return rec
 
     async def stop(self) -> None:
         if self.port:
@@ -41,6 +52,7 @@ class PoaRole(Role):
 
     def _frame(self, frame: bytes) -> None:
         """A pre-auth frame the bridge handed to our port: forward it if it crosses domains."""
+        now = time.monotonic()
         dst, src = mac_str(frame[0:6]), mac_str(frame[6:12])
         if dst in self.poa_of:  # serving side: a station pre-authenticating with a foreign AP
             peer_id = self.poa_of[dst]
@@ -52,9 +64,11 @@ class PoaRole(Role):
             return
         msg = Message.of("LL_Auth.request", link_id=link_tuple(sta, poa), ll_info=frame)
         self.stats["ll_auth_out"] += 1
-        asyncio.get_running_loop().create_task(self._send(peer_id, msg))
+        rec = self._stamp(sta, frame, sta == src, l2_rx=now)
+        asyncio.get_running_loop().create_task(self._send(peer_id, msg, rec))
 
-    async def _send(self, peer_id: str, msg: Message) -> None:
+    async def _send(self, peer_id: str, msg: Message, rec: dict) -> None:
+        rec["mih_tx"] = time.monotonic()
         try:
             await self.net.ensure(peer_id)
             await self.mihf.request(peer_id, msg)
@@ -73,6 +87,8 @@ class PoaRole(Role):
                 self.mihf.add_peer(inc.msg.src, inc.peer[0])
             self.stats["ll_auth_in"] += 1
             self.port.send(frame)
+            up = mac_bytes(self.bssid) == frame[0:6]
+            self._stamp(src if up else mac_str(frame[0:6]), frame, up, mih_rx=inc.state.seen, l2_tx=time.monotonic())
             return Message.of("LL_Auth.response", dst=inc.msg.src, status="success",
                               link_id=inc.msg.fields["link_id"])
         if name == "Push_Key.request":
@@ -82,4 +98,7 @@ class PoaRole(Role):
     async def command(self, req: dict) -> dict | None:
         if req.get("cmd") == "stats":
             return {"ok": True, **self.stats, **self.keys.stats}
+        if req.get("cmd") == "hops":  # stamps of a station's frames since `since` (time.monotonic())
+            return {"ok": True, "frames": [r for r in self.hops.get(req.get("sta", ""), [])
+                                           if min(v for k, v in r.items() if k not in ("crc", "up")) >= req.get("since", 0)]}
         return None

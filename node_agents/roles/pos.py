@@ -6,6 +6,7 @@ information server (Get_Information: networks, PoAs and their authenticators, se
 from __future__ import annotations
 
 import logging
+import time
 
 from node_agents.info import networks_ie
 from node_agents.keys import AKM_8021X, PushKeys, PushSender, pmk_from_msk, response_tag
@@ -43,8 +44,10 @@ class PosRole(Role):
         self.poa_by_bssid = {p["bssid"]: p["mihf_id"] for net in x.get("is_db", []) for p in net["poas"]
                              if p.get("mihf_id") in self.senders}
         self.sessions: dict[tuple[str, str], RadiusEapSession] = {}
+        self.hops: dict[tuple[str, str], list[dict]] = {}  # (MN, PoA) -> stamps of its last conversation
         self.auth = SaAuthenticator(self.mihf, self.sec, self.radius)  # service access authentication (MIH SAs)
-        self.stats = {"sa": self.auth.stats, "pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0, "info": 0,
+        self.stats = {"sa": self.auth.stats, "pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0,
+                      "push_failures": 0, "info": 0,
                       "ho_commit": 0, "ho_complete": 0, "events": {}}
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
@@ -74,10 +77,12 @@ class PosRole(Role):
         f = inc.msg.fields
         mn_mac, poa_mac, eap = f["mn_link_addr"].value, f["poa"].value, f["eap_payload"]
         key = (mn_mac, poa_mac)
-        log.info("Pro_Auth from %s (%s) for %s: EAP code %d, %d octets", inc.msg.src, mn_mac, poa_mac,
-                 eap[0] if eap else -1, len(eap))
+        log.debug("Pro_Auth from %s (%s) for %s: EAP code %d, %d octets", inc.msg.src, mn_mac, poa_mac,
+                  eap[0] if eap else -1, len(eap))
+        rec = {"id": eap[1] if len(eap) > 1 else -1, "pos_rx": inc.state.seen}  # see node_agents/hops.py
 
         def answer(status: str, eap_out: bytes, key_name: bytes | None = None) -> Message:
+            rec["pos_tx"] = time.monotonic()
             extra = {"key_name": key_name} if key_name else {}
             return Message.of("Pro_Auth.response", dst=inc.msg.src, status=status, eap_payload=eap_out,
                               mn_mihf_id=f.get("mn_mihf_id", inc.msg.src), poa=f["poa"], **extra)
@@ -92,11 +97,16 @@ class PosRole(Role):
             old = self.sessions.pop(key, None)
             if old:
                 old.close()
+            self.hops.pop(key, None)
+            if len(self.hops) > 64:  # stamps of conversations nobody asked for
+                self.hops.pop(next(iter(self.hops)))
+        self.hops.setdefault(key, []).append(rec)
         sess = self.sessions.get(key)
         if sess is None:
             sess = self.sessions[key] = RadiusEapSession(self.radius, mn_mac, called_station=poa_mac)
         try:
             reply = await sess.relay(eap)
+            rec["aaa_tx"], rec["aaa_rx"] = sess.sent_at, sess.reply_at
         except RadiusError as e:
             log.warning("AAA server unreachable for %s: %s", mn_mac, e)
             self.sessions.pop(key, None)
@@ -109,7 +119,9 @@ class PosRole(Role):
             self.stats["rejects"] += 1
             return answer("rejected", reply.eap)
         self.stats["accepts"] += 1
+        rec["push_tx"] = time.monotonic()
         key_name = await self._push(reply.msk, mn_mac, poa_mac)
+        rec["push_rx"] = time.monotonic()
         if key_name is None:
             return answer("unspecified_failure", _failure(eap))  # never let the MN install a key the PoA lacks
         return answer("success", reply.eap, key_name)  # the PoA's PMKID: the MN checks it against its own
@@ -162,6 +174,9 @@ class PosRole(Role):
     async def command(self, req: dict) -> dict | None:
         if req.get("cmd") == "stats":
             return {"ok": True, **self.stats}
+        if req.get("cmd") == "hops":  # per-hop stamps of the last conversation of an MN (node_agents/hops.py)
+            return {"ok": True, "records": {f"{mn} {poa}": recs for (mn, poa), recs in self.hops.items()
+                                            if mn == req.get("mn")}}
         if req.get("cmd") == "fault":  # fault injection for tests: {"fault": "wrong_mn"} or {"fault": null}
             self.extra["fault"] = req.get("fault")
             self.auth.fault = req.get("fault")  # "strip_sec_cap" / "alter_offer": a downgrade attempt

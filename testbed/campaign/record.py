@@ -53,6 +53,7 @@ class HandoverRecord:
     cleartext_data: int | None = None  # unprotected non-EAPOL data frames to/from the station on the air
     aaa_accepts: int | None = None  # Access-Accepts FreeRADIUS sent during the handover
     prep_ms: float | None = None  # the scheme's own signalling before the trigger (e.g. RSN pre-auth)
+    prep_hops: dict = field(default_factory=dict)  # MIH pre-auth: where prep_ms went (node_agents/hops.py breakdown)
     probe_sent: int | None = None
     probe_max_send_gap_ms: float | None = None  # the sender's longest pause (not the network's doing)
     notes: str = ""

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from testbed.campaign import plots, stats
+from testbed.campaign import plots, preauth, stats
 from testbed.campaign.phases import DISAGREE_ABS_MS, DISAGREE_REL
 from testbed.campaign.record import CSV, RECORDS, HandoverRecord, load_records
 
@@ -90,14 +90,15 @@ def finalize(results: Path, console: Console | None = None) -> dict:
 def print_table(summary: dict, order: list[str], results: Path, console: Console | None = None) -> None:
     console = console or Console(width=max(Console().width, 120))
     t = Table(title=f"campaign {summary['campaign']}: medians [p5-p95], ms")
-    for col in ("scheme", "AAA RTT", "loss %", "n", "handover", "interruption", "lost", "EAP frames", "clock >5%"):
+    for col in ("scheme", "AAA RTT", "loss %", "n", "handover", "interruption", "lost", "EAP frames", "pre-auth",
+                "clock >5%"):
         t.add_column(col, justify="left" if col == "scheme" else "right")
     for c in _sorted_cells(summary, order):
         rtt, loss = _params(c["params"])
         dis = sum(c["disagreements"].values())
         t.add_row(c["scheme"], rtt, loss, f"{c['n']}" + (f" ({c['failed']} failed)" if c["failed"] else ""),
                   _mpp(c["handover_ms"]), _mpp(c["interruption_ms"]), _f(c["lost_packets"]["median"]),
-                  _f(c["eap_frames"]["median"]), str(dis))
+                  _f(c["eap_frames"]["median"]), _mpp(c.get("prep_ms", {})), str(dis))
     console.print(t)
     for name, why in summary["unsupported"].items():
         console.print(f"{name}: unsupported: {why}")
@@ -186,6 +187,7 @@ def write_report(results: Path, summary: dict, records: list[HandoverRecord], me
         L.append("*Growth*: least-squares slope of the medians, ms per +100 ms of AAA RTT (a full EAP pays the RTT "
                  "once per round trip to the AAA server; cached keys, pre-authentication and FT should stay flat).")
         L.append("")
+    L += preauth.report_lines(summary.get("preauth", []))
     L.append("## Phases on two clocks")
     L.append("")
     L.append("Median ms per phase, daemon clock (wpa_supplicant `-t` log) / packet clock (hwsim0 capture); "

@@ -226,6 +226,7 @@ class Runner:
                 impair.set_netem(*x.aaa_link, delay_ms=rtt)
                 impaired.append(x.aaa_link)
             rec.prep_ms = sch.prepare(bench, src, dst)
+            rec.prep_hops = sch.take_hops()
             if loss:  # data path of the serving link, both ends
                 for ns_if in ((src.netns, src.plan.ifname), (bench.sta.netns, bench.sta.plan.ifname)):
                     impair.set_netem(*ns_if, loss_pct=loss)

@@ -5,6 +5,7 @@ import math
 from collections import defaultdict
 from statistics import mean, median, stdev
 
+from testbed.campaign import preauth
 from testbed.campaign.record import PHASES, HandoverRecord
 
 # Two-sided 95 % Student t quantiles by degrees of freedom (1..30); beyond 30 the normal 1.96 is close.
@@ -76,6 +77,7 @@ def summarise(records: list[HandoverRecord]) -> dict:
             "cleartext_data": describe([r.cleartext_data for r in rs]),
             "aaa_accepts": describe([r.aaa_accepts for r in rs]),
             "prep_ms": describe([r.prep_ms for r in rs]),
+            "preauth_hops": preauth.hops_summary([r.prep_hops for r in rs]),
             "phases_events": {p: describe([r.phases_events.get(p) for r in rs]) for p in PHASES},
             "phases_pcap": {p: describe([r.phases_pcap.get(p) for r in rs]) for p in PHASES},
             "disagreements": _disagreement_counts(rs),
@@ -83,7 +85,7 @@ def summarise(records: list[HandoverRecord]) -> dict:
             "capture_incomplete": sum(1 for r in rs if r.capture.startswith("incomplete")),
         }
         out.append(entry)
-    return {"cells": out, "unsupported": unsupported,
+    return {"cells": out, "unsupported": unsupported, "preauth": preauth.compare(out),
             "measured": sum(c["n"] for c in out), "failed": sum(c["failed"] for c in out),
             "capture_incomplete": sum(c["capture_incomplete"] for c in out)}
 

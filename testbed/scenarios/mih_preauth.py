@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from testbed import preauth_hops
 from testbed.errors import MihsecError
 from testbed.net import Network
 
@@ -30,6 +31,7 @@ class MihHandover:
     commit: str | None = None  # MN_HO_Commit.response status from the serving PoS
     complete: str | None = None  # MN_HO_Complete.response status from the target's PoS
     new_ip: str | None = None  # the radio's address after IP renewal (None: it stayed)
+    preauth_hops: dict | None = None  # where the pre-authentication's time went (testbed/preauth_hops.py)
 
 
 def pick_target(net: Network, station: str) -> str:
@@ -57,6 +59,7 @@ def run(net: Network, mode: str | None = "ll_auth", station: str | None = None, 
         req = {"cmd": "preauth", "mode": mode, "target": ap.bssid, "ssid": ap.plan.ssid, "timeout": timeout}
         pre = agent.call(req, timeout=timeout + 10)
     has_pmksa = any(mac in line for line in ap.hostapd.pmksa())
+    hops = _hops(net, mode, pre, mac, ap.bssid) if pre.get("ok") else None
     ho = agent.call({"cmd": "handover", "target": ap.bssid, "ssid": ap.plan.ssid, "freq": ap.plan.freq,
                      "timeout": timeout}, timeout=timeout + 40)
     if not ho.get("ok"):
@@ -64,7 +67,14 @@ def run(net: Network, mode: str | None = "ll_auth", station: str | None = None, 
     return MihHandover(mode, station, target, ap.bssid, pre.get("ok") if mode else None, pre.get("duration_ms"),
                        pre.get("via"), pre.get("pmkid"), ho["duration_ms"], ho["eap_ran"], has_pmksa,
                        pre.get("error", ""), pre.get("authenticator"), pre.get("authenticator_from"),
-                       ho.get("commit"), ho.get("complete"), ho.get("ip"))
+                       ho.get("commit"), ho.get("complete"), ho.get("ip"), hops)
+
+
+def _hops(net: Network, mode: str | None, pre: dict, mac: str, bssid: str) -> dict:
+    if mode == "ll_auth":
+        return preauth_hops.ll_auth(pre, [a for a in net.agents.values() if a.cfg.role == "poa"], mac)
+    pos = next((a for a in net.agents.values() if a.cfg.mihf_id == pre.get("authenticator")), None)
+    return preauth_hops.eap_over_mih(pre, pos, mac, bssid) if pos else {}
 
 
 def reset(net: Network, station: str = "mn") -> None:

@@ -200,3 +200,17 @@ def test_lost_response_is_retransmitted_when_responses_are_acked():
             assert rsp.name == "DeRegister.response" and drop.state["dropped"] == 1
             assert len(server.calls) == 1 and srv.stats["retransmissions"] >= 1
     run(main())
+
+
+def test_response_ack_delay_acknowledges_after_the_requester_has_the_response():
+    """response_ack_delay (the agents' setting): the requester acts on the response first, its ACK follows."""
+    async def main():
+        server = Server()
+        async with MihfEndpoint(POS, "127.0.0.1", TransportConfig(**NO_RETX, ack_responses=True), handler=server) \
+                as srv, MihfEndpoint(MN, "127.0.0.1", TransportConfig(**NO_RETX, response_ack_delay=0.3)) as cli:
+            rsp = await cli.request(srv.address, dereg())
+            assert rsp.name == "DeRegister.response" and cli.stats["acks_sent"] == 0
+            await asyncio.sleep(0.6)
+            assert cli.stats["acks_sent"] == 1 and srv.stats["acks_received"] == 1
+            assert srv.stats["retransmissions"] == 0
+    run(main())

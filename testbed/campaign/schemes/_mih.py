@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
+from testbed import preauth_hops
 from testbed.campaign.schemes.base import Bench, Scheme, SchemeError
 from testbed.errors import DaemonError
 from testbed.net import ApNode
@@ -61,7 +62,24 @@ class MihPreauth(Scheme):
             raise SchemeError(f"MIH pre-authentication ({self.mode}) failed: {r.get('error') or r}")
         if bench.ap_pmkid(dst) is None:
             raise SchemeError(f"after MIH pre-authentication {dst.plan.node} holds no PMKSA for the station")
+        self._hops = self._breakdown(bench, r, src, dst)
         return r.get("duration_ms")
+
+    def _breakdown(self, bench: Bench, r: dict, src: ApNode, dst: ApNode) -> dict:
+        """Where the pre-authentication's time went, from the agents' stamps (empty if an agent is missing)."""
+        agents = bench.net.agents
+        try:
+            if self.mode == "ll_auth":
+                return preauth_hops.ll_auth(r, [agents[n] for n in (src.plan.node, dst.plan.node) if n in agents],
+                                            bench.sta.mac)
+            pos = next((a for a in agents.values() if a.cfg.mihf_id == r.get("authenticator")), None)
+            return preauth_hops.eap_over_mih(r, pos, bench.sta.mac, dst.bssid) if pos else {}
+        except DaemonError:  # the stamps are a diagnosis: their loss must not fail the trial
+            return {}
+
+    def take_hops(self) -> dict:
+        hops, self._hops = getattr(self, "_hops", {}), {}
+        return hops
 
     def trigger(self, bench: Bench, src: ApNode, dst: ApNode) -> float:
         t = time.time()

@@ -74,6 +74,10 @@ class Scheme:
         bench.scan(dst)
         return None
 
+    def take_hops(self) -> dict:
+        """The per-hop breakdown of the last prepare()'s pre-authentication, if it measured one."""
+        return {}
+
     def trigger(self, bench: "Bench", src: ApNode, dst: ApNode) -> float:
         """Start the handover; return the wall time of the decision (the measured interval starts here)."""
         t = time.time()
