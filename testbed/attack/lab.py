@@ -23,7 +23,7 @@ from node_agents.config import AgentConfig
 from testbed.agents import AgentProcess
 from testbed.daemons.freeradius import FreeRadius
 from testbed.daemons.wpa import WpaSupplicant
-from testbed.pki import generate
+from testbed.pki import Pki, generate
 
 MN_MAC, BSSID_B = "02:00:00:00:0e:01", "02:00:00:00:0b:01"
 IP = {"mn": "10.98.0.1", "pos": "10.98.0.2", "atk": "10.98.0.3", "poa": "10.98.0.4"}
@@ -46,6 +46,7 @@ class Lab:
         self.radius_secret = os.urandom(16).hex()  # drawn per lab, like the plan's
         self.push_key, self.sa_key = os.urandom(32).hex(), os.urandom(32).hex()
         self.radius: FreeRadius | None = None
+        self.pki: Pki | None = None
         self.peer: WpaSupplicant | None = None
         self.agents: dict[str, AgentProcess] = {}
         self.protection: bool | None = None
@@ -86,7 +87,7 @@ class Lab:
             _ip("link", "set", d, "up", ns=m)
 
     def _daemons(self) -> None:
-        pki = generate(self.dir / "pki", SERVER, ["alice"])
+        self.pki = pki = generate(self.dir / "pki", SERVER, ["alice"])
         self.radius = FreeRadius("freeradius pos", self.dir / "radius" / "conf", netns=self.ns["pos"])
         self.radius.render([("pos", "127.0.0.0/8", self.radius_secret)], [("alice", "TLS", None)], pki,
                            "127.0.0.1", 1812)

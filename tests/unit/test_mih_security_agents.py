@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from typing import Callable, Iterator
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from testbed.attack.attacker import ATTACKS, Attack, Attacker
 from testbed.attack.lab import BSSID_B, IP, MN, POA, POS, Lab
@@ -103,6 +106,33 @@ def test_pro_auth_travels_protected_and_push_key_under_network_sa(agents: Lab) -
         # the PoS <-> PoA SA from the per-run key, set up before the first push, confirmed on both ends
         said = [s["said"] for s in security(agents, "pos")["sas"] if s["peer"] == POA and s["confirmed"]]
         assert len(said) == 1 and [s["said"] for s in poa["security"]["sas"] if s["peer"] == POS] == said
+
+
+def test_no_certificate_bytes_on_the_wire_once_the_sa_is_up(agents: Lab) -> None:
+    """The Pro_Auth's EAP-TLS carries the MN's certificate; sniffed between MN and PoS it must not show once the
+    SA is up (and does without protection: the check can fail)."""
+    assert agents.pki is not None
+    der = x509.load_pem_x509_certificate(agents.pki.clients["alice"][0].read_bytes()).public_bytes(Encoding.DER)
+    needles = [der[i:i + 16] for i in range(len(der) - 200, len(der) - 16, 48)]  # signature: unique to it
+    assert agents.call("mn", {"cmd": "discover"})["ok"]  # the SA (protection on) is up before the sniffing
+    atk = Attacker(agents.ns["atk"])
+    got: list[bytes] = []
+    t = threading.Thread(target=lambda: got.extend(atk.sniff("mn", "pos", 6)))
+    t.start()
+    try:
+        time.sleep(0.3)
+        agents.call("mn", {"cmd": "preauth", "mode": "eap_over_mih", "target": BSSID_B, "ssid": "mihsec-b",
+                           "pos": POS, "pos_ip": IP["pos"], "timeout": 15})
+        t.join()
+    finally:
+        atk.close()
+    wire = b"".join(got)
+    assert len(got) >= 4, f"sniffed only {len(got)} frames"
+    seen = [n in wire for n in needles]  # several pieces: one may straddle a fragment boundary
+    if agents.protection:
+        assert not any(seen), "certificate bytes in the clear under protection"
+    else:
+        assert sum(seen) >= len(seen) - 1, "the certificate should be visible without protection"
 
 
 def test_network_sa_is_set_up_afresh_after_a_restart(agents: Lab) -> None:
