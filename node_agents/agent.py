@@ -21,13 +21,14 @@ from pathlib import Path
 from node_agents.config import AgentConfig
 from node_agents.mih import Incoming, Message, MihError, MihfEndpoint, TransportConfig
 from node_agents.mih.pcap import PcapSink
+from node_agents.mihsa import MihSecurity
 from node_agents.roles import make_role
+from node_agents.roles.base import EVENTS
+from node_agents.secure import NetworkSas, SaProtection
 
 __all__ = ["Agent", "AgentConfig", "main"]
 
 log = logging.getLogger("mihsec.agent")
-
-EVENTS = frozenset({"Link_Up", "Link_Down", "Link_Going_Down", "Link_Detected"})
 
 
 class Agent:
@@ -39,12 +40,18 @@ class Agent:
                                     transaction_lifetime=cfg.transaction_lifetime, ack_responses=True,
                                     response_ack_delay=0.02)  # off the EAP round trip's path (issue 16)
         self.pcap = PcapSink(Path(cfg.pcap)) if cfg.pcap else None
-        self.mihf = MihfEndpoint(cfg.mihf_id, cfg.listen, transport, handler=self.on_mih, pcap=self.pcap)
+        # MIH protection (802.21a-style) is on unless the configuration says "mih_protection": false
+        self.sec = MihSecurity(cfg.mihf_id, enabled=bool(cfg.extra.get("mih_protection", True)))
+        self.mihf = MihfEndpoint(cfg.mihf_id, cfg.listen, transport, handler=self.on_mih, pcap=self.pcap,
+                                 protection=SaProtection(self.sec))
         for mihf_id, ip in cfg.peers.items():
             self.mihf.add_peer(mihf_id, ip)
-        self.role = make_role(cfg, self.mihf)
+        self.net = NetworkSas(self.mihf, self.sec, cfg.extra.get("sa_keys", {}))  # SAs with network peers
+        self.role = make_role(cfg, self.mihf, self.sec, self.net)
 
     async def on_mih(self, inc: Incoming) -> Message | None:
+        if inc.msg.name == "Auth.request" and self.net.knows(inc.msg.src):  # a network peer's SA setup
+            return self.net.handle(inc.msg)
         handled = await self.role.on_mih(inc)
         if handled is not False:
             return handled  # type: ignore[return-value]
@@ -62,8 +69,18 @@ class Agent:
             return {"ok": False, "error": str(e)}
         return {"ok": rsp.fields.get("status") == "success", "rtt_ms": round((time.monotonic() - t0) * 1000, 2)}
 
+    def security(self) -> dict:
+        """Protection counters (drops by reason, PDUs sealed and opened) and the SAs, without keys."""
+        now = self.sec.clock()
+        return {"enabled": self.sec.enabled, **dict(self.sec.stats),
+                "sas": [{"peer": sa.peer_id, "said": sa.said, "suite": sa.suite.name, "confirmed": sa.confirmed,
+                         "seq": sa.seq, "expires_in_s": round(sa.expires - now, 1)}
+                        for sas in self.sec.by_peer.values() for sa in sas if sa.dead(now) is None]}
+
     async def command(self, req: dict) -> dict:
         if (reply := await self.role.command(req)) is not None:
+            if req.get("cmd") == "stats":
+                reply["security"] = self.security()
             return reply
         if req.get("cmd") == "health":
             peers = {}
@@ -76,7 +93,8 @@ class Agent:
                 for m, r in zip(again, await asyncio.gather(*(self.discover(m) for m in again))):
                     peers[m] = {**r, "retried": True}
             return {"ok": True, "node": self.cfg.node, "role": self.cfg.role, "mihf_id": self.cfg.mihf_id,
-                    "pid": os.getpid(), "uptime_s": round(time.monotonic() - self.started, 2), "peers": peers}
+                    "pid": os.getpid(), "uptime_s": round(time.monotonic() - self.started, 2), "peers": peers,
+                    "security": self.security()}
         return {"ok": False, "error": f"unknown command {req.get('cmd')!r}"}
 
     async def _serve_control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

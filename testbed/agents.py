@@ -165,4 +165,9 @@ def agent_extras(plan: Plan, run: Running) -> dict[str, dict]:
                             "net_ids": {s: i for i, n in enumerate(sta.networks) for s in n.ssids},
                             "identity": sta.identity,
                             "is_server": _is_server(plan, node, pos)}
+    by_node = {a.node: a.mihf_id for a in plan.agents}
+    for node in agents:
+        x = extras.setdefault(node, {})
+        x["mih_protection"] = plan.topology.mih_protection
+        x["sa_keys"] = {by_node[q if p == node else p]: k for (p, q), k in plan.sa_keys.items() if node in (p, q)}
     return extras

@@ -13,6 +13,7 @@ from node_agents.mih.cli import add_parser as add_mih
 from node_agents.mihsa.cli import add_parser as add_mihsa
 from mihsec.cli import add_parser as add_api
 from mihsec.console import up as console_up
+from testbed.attack.cli import add_parser as add_attack
 from testbed.campaign.cli import add_parser as add_campaign
 from testbed.errors import MihsecError
 from testbed.runtime import add_run_args, needs_vm, results_dir, run_in_vm
@@ -265,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_mihsa(sub)
     add_api(sub)
     add_campaign(sub)
+    add_attack(sub)
     return p
 
 

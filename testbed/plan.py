@@ -137,6 +137,9 @@ class Plan:
     # Push_Key keys, one per (PoS node, PoA node) of a domain, drawn per run, never in a topology file
     push_keys: dict[tuple[str, str], str] = field(default_factory=dict)
     medium: MediumPlan | None = None  # None: hwsim's built-in medium (every radio hears every other at -30 dBm)
+    # MIH SA keys of network entities (stand-in for 802.21a's TLS mode, node_agents/secure/network.py): one per
+    # pair that signals (PoS <-> PoA of its domain, PoA <-> PoA for LL_Auth), drawn per run
+    sa_keys: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def wired_of(self, node: str) -> list[WiredIf]:
         return [w for w in self.wired if w.node == node]
@@ -254,6 +257,8 @@ def make_plan(topo: Topology) -> Plan:
     plan.push_keys = {(p.node, q.node): secrets.token_hex(32) for p in plan.agents if p.role == "pos"
                       for q in poas if p.domain == q.domain}
     plan.medium = medium_plan(topo.medium, topo.nodes)
+    plan.sa_keys = {**{pair: secrets.token_hex(32) for pair in plan.push_keys},
+                    **{(p.node, q.node): secrets.token_hex(32) for i, p in enumerate(poas) for q in poas[i + 1:]}}
     return plan
 
 

@@ -164,6 +164,8 @@ class Topology(_Model):
     nodes: dict[Annotated[str, Field(pattern=NAME)], Node]
     links: list[Link] = []
     medium: MediumSpec | None = Field(None, description="a wireless medium: signal from positions (testbed/medium)")
+    mih_protection: bool = Field(True, description="MIH security (802.21a-style SAs, protected PDUs) in the "
+                                 "agents; false: MIH travels in the clear, as plain 802.21")
 
     @field_validator("nodes")
     @classmethod

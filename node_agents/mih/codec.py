@@ -30,8 +30,9 @@ class Header(NamedTuple):
     more: bool        # M: more fragments follow
     fn: int           # fragment number, 7 bits
     mid: int          # SID(4) | opcode(2) | AID(10)
-    tid: int          # 12 bits; the top 4 bits are reserved (P/S bits in 802.21m) and ignored
+    tid: int          # 12 bits; the 4 above them are `sec`
     length: int       # payload length of this frame
+    sec: int = 0      # the top 4 bits of the TID word: P, S (0x4: protected PDU, 802.21a) and 2 reserved
 
     @property
     def sid(self) -> int:
@@ -47,10 +48,11 @@ class Header(NamedTuple):
 
 
 def pack_header(ack_req: bool, ack_rsp: bool, uir: bool, more: bool, fn: int, mid: int, tid: int,
-                length: int) -> bytes:
-    if not 0 <= tid <= 0xFFF or not 0 <= fn <= 0x7F or not 0 <= length <= 0xFFFF:
-        raise MihEncodeError("header", f"TID {tid}, FN {fn} or payload length {length} out of range")
-    return _HDR.pack(VERSION << 4 | ack_req << 3 | ack_rsp << 2 | uir << 1 | more, fn << 1, mid, tid, length)
+                length: int, sec: int = 0) -> bytes:
+    if not 0 <= tid <= 0xFFF or not 0 <= fn <= 0x7F or not 0 <= length <= 0xFFFF or not 0 <= sec <= 0xF:
+        raise MihEncodeError("header", f"TID {tid}, FN {fn}, P/S bits {sec} or payload length {length} out of range")
+    return _HDR.pack(VERSION << 4 | ack_req << 3 | ack_rsp << 2 | uir << 1 | more, fn << 1, mid, sec << 12 | tid,
+                     length)
 
 
 def unpack_header(b: bytes) -> Header:
@@ -62,7 +64,8 @@ def unpack_header(b: bytes) -> Header:
         raise MihDecodeError(0, f"MIH version {f >> 4} is not {VERSION}")
     if length != len(b) - HEADER_LEN:
         raise MihDecodeError(6, f"payload length field says {length} octets, frame carries {len(b) - HEADER_LEN}")
-    return Header(VERSION, bool(f & 8), bool(f & 4), bool(f & 2), bool(f & 1), fn >> 1, mid, tid & 0xFFF, length)
+    return Header(VERSION, bool(f & 8), bool(f & 4), bool(f & 2), bool(f & 1), fn >> 1, mid, tid & 0xFFF, length,
+                  tid >> 12)
 
 
 def encode_payload(msg: Message) -> tuple[MsgSpec, bytes]:

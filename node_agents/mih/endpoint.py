@@ -247,9 +247,9 @@ class MihfEndpoint:
             return
         try:
             pdu = self.protection.unprotect(Peer(peer, self._ids.get(peer)), pdu)
-        except MihError as e:
+        except MihError as e:  # the Protection logs its refusals (once per peer and reason: floods stay quiet)
             self.stats["unprotect_refused"] += 1
-            log.warning("MIH PDU from %s:%s refused: %s", peer[0], peer[1], e)
+            log.debug("MIH PDU from %s:%s refused: %s", peer[0], peer[1], e)
             return
         try:
             msg = decode_pdu(pdu)

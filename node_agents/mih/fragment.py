@@ -28,7 +28,7 @@ def fragment(pdu: Pdu, mtu: int, name: str = "PDU") -> list[bytes]:
     if len(chunks) > MAX_FRAGMENTS:
         raise MihEncodeError(name, f"{len(payload)} octets need {len(chunks)} fragments at MTU {mtu}; FN allows 128")
     last = len(chunks) - 1
-    return [pack_header(h.ack_req, h.ack_rsp, h.uir, i < last, i, h.mid, h.tid, len(c)) + c
+    return [pack_header(h.ack_req, h.ack_rsp, h.uir, i < last, i, h.mid, h.tid, len(c), h.sec) + c
             for i, c in enumerate(chunks)]
 
 

@@ -172,6 +172,10 @@ class MihSecurity:
             if self.on_rekey:
                 self.on_rekey(sa)
 
+    def refuse(self, way: str, err: MihSecurityError, who: Hashable) -> MihSecurityError:
+        """Count and log (once per peer and reason) a refusal decided outside the hook; returns err to raise."""
+        return self._refuse(way, err, who)
+
     def _refuse(self, way: str, err: MihSecurityError, who: Hashable) -> MihSecurityError:
         self.stats[f"{way}_{err.reason}"] += 1
         self.stats[f"{way}_dropped"] += 1

@@ -31,6 +31,7 @@ from .suites import suite
 
 LABEL = b"mihsec MIH-SA v1 "
 AUTH_LABEL = b"mihsec MIH-SA AUTH"
+PMK_IKM_LABEL = b"mihsec MSK[0:32] "
 TLS_EXPORTER_LABEL = "EXPORTER-mihsec-MIH-SA-v1"
 NONCE_LEN, MSK_MIN, MIIK_LEN, MS_ROOT_LEN, AUTH_LEN = 32, 64, 32, 64, 16
 Exporter = Callable[[str, bytes, int], bytes]  # (label, context, length) -> keying material
@@ -89,6 +90,21 @@ def eap_sa_keys(msk: bytes, n_i: bytes, n_r: bytes, suite_id: int, said: int, in
         raise ValueError("initiator and responder nonces are equal")
     ctx = context(suite_id, said, initiator_id, responder_id)
     return _keys(hkdf_extract(n_i + n_r, msk), suite_id, said, ctx)
+
+
+def pmk_sa_keys(pmk: bytes, n_i: bytes, n_r: bytes, suite_id: int, said: int, initiator_id: str,
+                responder_id: str) -> SaKeys:
+    """SA keys from MSK[0:32] when the EAP peer exports only that (wpa_supplicant gives its PMK = MSK[0:32] via
+    PMKSA_GET, never the whole MSK). PROVISIONAL: the IKM is prefixed with a label, so the keys differ from
+    eap_sa_keys' even if an MSK ever started with the same 32 octets."""
+    if len(pmk) != 32:
+        raise ValueError(f"MSK[0:32] has 32 octets, not {len(pmk)}")
+    if len(n_i) != NONCE_LEN or len(n_r) != NONCE_LEN:
+        raise ValueError(f"SA nonces have {NONCE_LEN} octets")
+    if n_i == n_r:
+        raise ValueError("initiator and responder nonces are equal")
+    ctx = context(suite_id, said, initiator_id, responder_id)
+    return _keys(hkdf_extract(n_i + n_r, PMK_IKM_LABEL + pmk), suite_id, said, ctx)
 
 
 def tls_sa_keys(exporter: Exporter, suite_id: int, said: int, client_id: str, server_id: str) -> SaKeys:

@@ -20,12 +20,13 @@ from pyroute2 import IPRoute
 from node_agents.hostap import Refused, WpaCtrl
 from node_agents.info import Candidate, candidates
 from node_agents.link_sap import LinkSap, link_tuple
-from node_agents.mih import Message, MihError
+from node_agents.mih import Message, MihError, MihPeerDeadError, MihTransactionTimeout
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
 from node_agents.roles import pmksa
 from node_agents.roles.base import Role
 from node_agents.roles.mn_eap import EapOverMih
+from node_agents.secure import SaError, SaSupplicant
 
 log = logging.getLogger("mihsec.agent.mn")
 
@@ -37,9 +38,13 @@ class MnRole(Role):
         self.serving_pos: str | None = self._pos(self.extra.get("is_server"))  # where link events and commits go
         self.is_server = self.serving_pos
         self.sent: dict[str, int] = {}
+        # service access authentication with each PoS it talks to (MIH SA), through the same EAP peer
+        self.sa = SaSupplicant(self.mihf, self.sec, self.extra.get("eap_peer_port", "mpa0"),
+                               self.extra.get("eap_peer_ctrl") or "")
         self.eap = EapOverMih(self.mihf, self.radio_mac, self.extra.get("eap_peer_port", "mpa0"),
                               self.extra.get("eap_peer_ctrl") or "", self.discover,
-                              lambda entry, ssid: self._install(entry, ssid, copy=True))
+                              lambda entry, ssid: self._install(entry, ssid, copy=True), self.sa.ensure,
+                              self.sa.peer_lock)
         loop = asyncio.get_running_loop()
         self.saps = [LinkSap(self.extra[key], link_type, self.radio_mac,
                              lambda m: loop.call_soon_threadsafe(self._indicate, m))
@@ -69,8 +74,9 @@ class MnRole(Role):
 
         async def send() -> None:
             try:
+                await self.sa.ensure(pos)
                 await self.mihf.indicate(pos, msg)
-            except (MihError, OSError) as e:
+            except (MihError, OSError, SaError) as e:
                 log.debug("%s to %s not delivered: %s", msg.name, pos, e)
 
         asyncio.ensure_future(send())
@@ -131,8 +137,13 @@ class MnRole(Role):
         serving domain's PoS), for one ESS or all."""
         if not self.is_server:
             raise RuntimeError("no information server configured for this MN")
+        await self.sa.ensure(self.is_server)  # SaError is an MihError
         q = T.IQ_BIN_DATA.cls(None, None, (ssid,) if ssid else None, None, None, None)
-        rsp = await self.mihf.request(self.is_server, Message.of("Get_Information.request", iq_bin_data_list=(q,)))
+        try:
+            rsp = await self.mihf.request(self.is_server, Message.of("Get_Information.request", iq_bin_data_list=(q,)))
+        except (MihPeerDeadError, MihTransactionTimeout):
+            self.sa.forget(self.is_server)
+            raise
         if rsp.fields.get("status") != "success":
             raise RuntimeError(f"the information server answered {rsp.fields.get('status')}")
         return candidates(rsp.fields.get("ir_bin_data_list"))
@@ -169,8 +180,13 @@ class MnRole(Role):
         if not pos:
             return None
         try:
+            await self.sa.ensure(pos)
             rsp = await self.mihf.request(pos, msg)
-        except MihError as e:
+        except (MihPeerDeadError, MihTransactionTimeout) as e:
+            log.warning("%s to %s: %s", msg.name, pos, e)
+            self.sa.forget(pos)
+            return None
+        except (MihError, SaError) as e:
             log.warning("%s to %s: %s", msg.name, pos, e)
             return None
         return rsp.fields.get("status")
@@ -216,7 +232,16 @@ class MnRole(Role):
         if cmd == "preauth" and req.get("mode") == "eap_over_mih":
             return await self.eap.preauth(req)
         if cmd == "stats":
-            return {"ok": True, **dict(self.mihf.stats), "indications": dict(self.sent)}
+            return {"ok": True, **dict(self.mihf.stats), "indications": dict(self.sent), "sa": self.sa.stats}
+        if cmd == "sa":  # establish the MIH SA with a PoS (the serving one by default); again = rekey
+            pos = req.get("pos") or self.serving_pos
+            if req.get("pos_ip"):
+                self.mihf.add_peer(pos, req["pos_ip"])
+            try:
+                return await self.sa.establish(pos) if req.get("rekey") else \
+                    (await self.sa.ensure(pos)) or {"ok": True, "pos": pos}
+            except SaError as e:
+                return {"ok": False, "error": str(e)}
         if cmd == "handover":
             return await self._mih_handover(req["target"], req["ssid"], int(req["freq"]),
                                             float(req.get("timeout", 60)))

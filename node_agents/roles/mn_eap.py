@@ -20,6 +20,7 @@ from node_agents.hostap import Refused, WpaCtrl
 from node_agents.info import Candidate
 from node_agents.mih import Message, MihError, MihfEndpoint
 from node_agents.mih.compound import Alt
+from node_agents.secure import SaError
 
 
 @dataclass
@@ -31,6 +32,8 @@ class EapOverMih:
     peer_ctrl: str  # the EAP peer's control socket
     discover: Callable[[str], Awaitable[list[Candidate]]]  # the information service, for one ESS
     install: Callable[[list[str], str], dict]  # PMKSA_GET entry, SSID -> result (the radio's PMKSA_ADD)
+    secure: Callable[[str], Awaitable[None]]  # sets up the MIH SA with a PoS (Pro_Auth travels only under one)
+    peer_lock: asyncio.Lock  # one EAP run at a time through the EAP peer
 
     async def preauth(self, req: dict) -> dict:
         target, ssid = req["target"], req["ssid"]
@@ -46,6 +49,10 @@ class EapOverMih:
                 return {"ok": False, "error": f"the information service names no authenticator for {target}"}
             pos_id, pos_ip, found_by = c.pos_mihf_id, c.pos_ip, "information service"
         self.mihf.add_peer(pos_id, pos_ip)
+        try:
+            await self.secure(pos_id)
+        except (SaError, MihError) as e:
+            return {"ok": False, "error": f"no MIH SA with the authenticator: {e}"}
         timeout = float(req.get("timeout", 60))
         stats = {"pro_auth": 0}
         result: dict = {}
@@ -74,7 +81,13 @@ class EapOverMih:
                 hops[-1].setdefault("eapol_tx", sess.tx_at)
             done.set()
 
-        relay = EapolRelay(self.peer_port, handler, ethertypes=(ETH_P_PREAUTH,), targets=[target], on_done=on_done)
+        async with self.peer_lock:  # one EAP run at a time through the EAP peer (MIH SA setup uses it too)
+            relay = EapolRelay(self.peer_port, handler, ethertypes=(ETH_P_PREAUTH,), targets=[target],
+                               on_done=on_done)
+            return await self._run(relay, target, ssid, timeout, done, result, stats, pos_id, found_by)
+
+    async def _run(self, relay: EapolRelay, target: str, ssid: str, timeout: float, done: asyncio.Event,
+                   result: dict, stats: dict, pos_id: str, found_by: str) -> dict:
         relay.start()
         peer = WpaCtrl(self.peer_ctrl, "wpa_supplicant (EAP peer)")
         try:

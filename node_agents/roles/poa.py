@@ -8,7 +8,7 @@ import time
 import zlib
 
 from node_agents.l2 import ETH_P_PREAUTH, RawPort, mac_bytes, mac_str
-from node_agents.mih import Incoming, Message, MihError
+from node_agents.mih import Incoming, Message, MihError, MihPeerDeadError, MihTransactionTimeout
 from node_agents.mih import mihtypes as T
 from node_agents.mih.compound import Alt
 from node_agents.roles.base import Role
@@ -70,9 +70,12 @@ class PoaRole(Role):
     async def _send(self, peer_id: str, msg: Message, rec: dict) -> None:
         rec["mih_tx"] = time.monotonic()
         try:
+            await self.net.ensure(peer_id)
             await self.mihf.request(peer_id, msg)
         except MihError as e:
             log.warning("LL_Auth to %s failed: %s", peer_id, e)
+            if isinstance(e, (MihPeerDeadError, MihTransactionTimeout)):
+                self.net.forget(peer_id)  # it may have restarted without our SA
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
         name = inc.msg.name

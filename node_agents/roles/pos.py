@@ -10,10 +10,11 @@ import time
 
 from node_agents.info import networks_ie
 from node_agents.keys import AKM_8021X, PushKeys, PushSender, pmk_from_msk, response_tag
-from node_agents.mih import Incoming, Message, MihError
+from node_agents.mih import Incoming, Message, MihError, MihPeerDeadError, MihTransactionTimeout
 from node_agents.mih.compound import Alt
 from node_agents.radius_relay import RadiusConfig, RadiusEapSession, RadiusError
-from node_agents.roles.base import Role
+from node_agents.roles.base import EVENTS, Role
+from node_agents.secure import SaAuthenticator
 
 log = logging.getLogger("mihsec.agent.pos")
 
@@ -44,11 +45,17 @@ class PosRole(Role):
                              if p.get("mihf_id") in self.senders}
         self.sessions: dict[tuple[str, str], RadiusEapSession] = {}
         self.hops: dict[tuple[str, str], list[dict]] = {}  # (MN, PoA) -> stamps of its last conversation
-        self.stats = {"pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0, "push_failures": 0, "info": 0,
+        self.auth = SaAuthenticator(self.mihf, self.sec, self.radius)  # service access authentication (MIH SAs)
+        self.stats = {"sa": self.auth.stats, "pro_auth": 0, "accepts": 0, "rejects": 0, "pushes": 0,
+                      "push_failures": 0, "info": 0,
                       "ho_commit": 0, "ho_complete": 0, "events": {}}
 
     async def on_mih(self, inc: Incoming) -> Message | None | bool:
         name = inc.msg.name
+        if name == "Capability_Discover.request":
+            return self.auth.capability(inc.msg, EVENTS)
+        if name == "Auth.request":
+            return await self.auth.auth(inc.msg)
         if name == "Get_Information.request":
             return self._information(inc.msg)
         if name in LINK_EVENTS:  # the MNs' link SAPs report to their point of service
@@ -80,6 +87,9 @@ class PosRole(Role):
             return Message.of("Pro_Auth.response", dst=inc.msg.src, status=status, eap_payload=eap_out,
                               mn_mihf_id=f.get("mn_mihf_id", inc.msg.src), poa=f["poa"], **extra)
 
+        if self.sec.enabled and f.get("mn_mihf_id", inc.msg.src) != inc.msg.src:  # bound to the SA's identity
+            log.warning("Pro_Auth from %s names another MN (%s): refused", inc.msg.src, f.get("mn_mihf_id"))
+            return answer("rejected", _failure(eap))
         if self.radius is None or poa_mac not in self.poa_by_bssid:
             log.warning("Pro_Auth for %s: not an authenticator of this domain", poa_mac)
             return answer("rejected", _failure(eap))
@@ -145,9 +155,12 @@ class PosRole(Role):
                          key_name=p.key_name, wrapped_key=p.wrapped_key, key_lifetime=p.key_lifetime,
                          akm_suite=p.akm_suite, replay_counter=p.replay_counter, integrity_tag=p.integrity_tag)
         try:
+            await self.net.ensure(poa_id)
             rsp = await self.mihf.request(poa_id, msg)
         except MihError as e:
             log.warning("key push to %s failed: %s", poa_id, e)
+            if isinstance(e, (MihPeerDeadError, MihTransactionTimeout)):
+                self.net.forget(poa_id)  # it may have restarted without our SA
             self.stats["push_failures"] += 1
             return None
         keys = self.senders[poa_id].keys
@@ -166,6 +179,7 @@ class PosRole(Role):
                                             if mn == req.get("mn")}}
         if req.get("cmd") == "fault":  # fault injection for tests: {"fault": "wrong_mn"} or {"fault": null}
             self.extra["fault"] = req.get("fault")
+            self.auth.fault = req.get("fault")  # "strip_sec_cap" / "alter_offer": a downgrade attempt
             return {"ok": True}
         return None
 

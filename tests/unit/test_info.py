@@ -50,9 +50,10 @@ def test_mn_discovers_the_target_authenticator_from_the_pos(tmp_path: Path) -> N
     """MN agent -> Get_Information.request -> PoS agent -> Get_Information.response, over UDP."""
     async def main() -> tuple[dict, dict, dict]:
         pos = Agent(AgentConfig(node="posa", role="pos", mihf_id="posa@t", control=str(tmp_path / "pos.sock"),
-                                listen="127.0.0.2", extra={"is_db": DB}))
+                                listen="127.0.0.2", extra={"is_db": DB, "mih_protection": False}))
         mn = Agent(AgentConfig(node="mn", role="mn", mihf_id="mn@t", control=str(tmp_path / "mn.sock"),
-                               listen="127.0.0.3", extra={"is_server": {"mihf_id": "posa@t", "ip": "127.0.0.2"}}))
+                               listen="127.0.0.3", extra={"is_server": {"mihf_id": "posa@t", "ip": "127.0.0.2"},
+                                                                      "mih_protection": False}))
         for a in (pos, mn):
             await a.mihf.start()
             await a.role.start()

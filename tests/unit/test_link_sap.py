@@ -52,9 +52,9 @@ def test_pos_permits_known_targets_and_counts_events(tmp_path: Path) -> None:
 
     async def main() -> tuple:
         pos = Agent(AgentConfig(node="pos", role="pos", mihf_id="pos@t", control=str(tmp_path / "p.sock"),
-                                listen="127.0.0.2", extra={"is_db": db}))
+                                listen="127.0.0.2", extra={"is_db": db, "mih_protection": False}))
         mn = Agent(AgentConfig(node="mn", role="mn", mihf_id="mn@t", control=str(tmp_path / "m.sock"),
-                               listen="127.0.0.3"))
+                               listen="127.0.0.3", extra={"mih_protection": False}))
         for a in (pos, mn):
             await a.mihf.start()
             await a.role.start()
