@@ -74,8 +74,20 @@ def channel_flags(netns: str | None, phy: str) -> dict[int, str]:
     return {int(ch): rest.strip() for _, ch, rest in _FREQ.findall(_iw(["phy", phy, "info"], netns))}
 
 
-def check_aps(aps: list[ApChannel], country: str | None) -> None:
-    """Raise SetupError naming each AP whose channel the regulatory domain in force forbids for an AP."""
+def check_aps(aps: list[ApChannel], country: str | None, settle: float = 10.0) -> None:
+    """Raise SetupError naming each AP whose channel the regulatory domain in force forbids for an AP.
+
+    Right after cfg80211 is loaded (the VM's first network) its core applies the world domain in a workqueue,
+    and radios created meanwhile show every channel disabled for a moment: a forbidden channel is only an
+    error once it stays forbidden for `settle` seconds."""
+    deadline = time.monotonic() + settle
+    while (problems := _problems(aps, country)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if problems:
+        raise SetupError("; ".join(problems))
+
+
+def _problems(aps: list[ApChannel], country: str | None) -> list[str]:
     problems = []
     domain = current()
     for ap in aps:
@@ -88,5 +100,4 @@ def check_aps(aps: list[ApChannel], country: str | None) -> None:
             hint = "" if country else "; the topology sets no `country`"
             problems.append(f"{ap.node}: channel {ap.channel} ({ap.freq} MHz) is not allowed for an AP in regulatory "
                             f"domain {domain}: {', '.join(blocking)}{hint}")
-    if problems:
-        raise SetupError("; ".join(problems))
+    return problems

@@ -50,7 +50,15 @@ def test_channel_flags(iw: None) -> None:
                                          (149, 5745, "not supported by its radio")])
 def test_forbidden_channel_named_with_cause(iw: None, ch: int, freq: int, why: str) -> None:
     with pytest.raises(SetupError, match=rf"ap1: channel {ch} \({freq} MHz\).*{why}"):
-        regdomain.check_aps([ap(ch, freq)], "DE")
+        regdomain.check_aps([ap(ch, freq)], "DE", settle=0.3)
+
+
+def test_a_channel_disabled_for_a_moment_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The VM's first radios: every channel disabled until cfg80211's core has applied the world domain."""
+    answers = iter([PHY_INFO.replace("* 2412 MHz [1] (20.0 dBm)", "* 2412 MHz [1] (disabled)")] * 3)
+    monkeypatch.setattr(regdomain, "_iw", lambda argv, netns=None: REG_GET if argv[0] == "reg"
+                        else next(answers, PHY_INFO))
+    regdomain.check_aps([ap(1, 2412)], None, settle=5)
 
 
 def test_allowed_channels_pass(iw: None) -> None:
