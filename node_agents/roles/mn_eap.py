@@ -84,10 +84,10 @@ class EapOverMih:
         async with self.peer_lock:  # one EAP run at a time through the EAP peer (MIH SA setup uses it too)
             relay = EapolRelay(self.peer_port, handler, ethertypes=(ETH_P_PREAUTH,), targets=[target],
                                on_done=on_done)
-            return await self._run(relay, target, ssid, timeout, done, result, stats, pos_id, found_by)
+            return await self._run(relay, target, ssid, timeout, done, result, stats, hops, pos_id, found_by)
 
     async def _run(self, relay: EapolRelay, target: str, ssid: str, timeout: float, done: asyncio.Event,
-                   result: dict, stats: dict, pos_id: str, found_by: str) -> dict:
+                   result: dict, stats: dict, hops: list[dict], pos_id: str, found_by: str) -> dict:
         relay.start()
         peer = WpaCtrl(self.peer_ctrl, "wpa_supplicant (EAP peer)")
         try:
