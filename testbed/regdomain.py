@@ -70,20 +70,14 @@ def set_country(country: str, timeout: float = 5.0) -> None:
 
 
 def channel_flags(netns: str | None, phy: str) -> dict[int, str]:
-    """Channel number -> its flags as `iw phy info` prints them ("" when unrestricted)."""
-    return {int(ch): rest.strip() for _, ch, rest in _FREQ.findall(_iw(["phy", phy, "info"], netns))}
+    """Frequency (MHz) -> its flags as `iw phy info` prints them. By frequency, not channel number: hwsim
+    radios also have a 6 GHz band, whose channel 1 (5955 MHz, disabled) would hide 2.4 GHz channel 1."""
+    return {int(freq): rest.strip() for freq, _, rest in _FREQ.findall(_iw(["phy", phy, "info"], netns))}
 
 
-def check_aps(aps: list[ApChannel], country: str | None, settle: float = 10.0) -> None:
-    """Raise SetupError naming each AP whose channel the regulatory domain in force forbids for an AP.
-
-    Right after cfg80211 is loaded (the VM's first network) its core applies the world domain in a workqueue,
-    and radios created meanwhile show every channel disabled for a moment: a forbidden channel is only an
-    error once it stays forbidden for `settle` seconds."""
-    deadline = time.monotonic() + settle
-    while (problems := _problems(aps, country)) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if problems:
+def check_aps(aps: list[ApChannel], country: str | None) -> None:
+    """Raise SetupError naming each AP whose channel the regulatory domain in force forbids for an AP."""
+    if problems := _problems(aps, country):
         raise SetupError("; ".join(problems))
 
 
@@ -92,10 +86,10 @@ def _problems(aps: list[ApChannel], country: str | None) -> list[str]:
     domain = current()
     for ap in aps:
         flags = channel_flags(ap.netns, ap.phy)
-        if ap.channel not in flags:
+        if ap.freq not in flags:
             problems.append(f"{ap.node}: channel {ap.channel} ({ap.freq} MHz) is not supported by its radio")
             continue
-        blocking = [why for flag, why in _BLOCKING.items() if flag in flags[ap.channel]]
+        blocking = [why for flag, why in _BLOCKING.items() if flag in flags[ap.freq]]
         if blocking:
             hint = "" if country else "; the topology sets no `country`"
             problems.append(f"{ap.node}: channel {ap.channel} ({ap.freq} MHz) is not allowed for an AP in regulatory "
