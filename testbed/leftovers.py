@@ -31,7 +31,8 @@ def leftovers(vm: bool = False) -> dict[str, list[str]]:
     links = [ln.split(":")[1].strip() for ln in _lines(["ip", "-o", "link", "show"])
              if ln.split(":")[1].strip().startswith(NS_PREFIX)]
     state = [p.name for p in STATE_ROOT.glob("*")] if STATE_ROOT.exists() else []
-    tmp = [str(p) for p in Path("/tmp").glob("mihsec-*") if p.name != "mihsec-mpl"]
+    # runs' work directories (a campaign's in the VM, the API's); files such as setup's apt log are not a run's
+    tmp = [str(p) for p in Path("/tmp").glob("mihsec-*") if p.is_dir() and p.name != "mihsec-mpl"]
     out = {"namespaces": ns, "mounts": mounts, "processes": procs, "radios": radios, "links": links,
            "state": state, "temp files": tmp}
     if vm:
