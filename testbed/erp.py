@@ -49,7 +49,7 @@ def er_server(plan: Plan, aaa: AaaPlan, conf: Path, logs: Path, pki: Pki, netns:
               verbose: bool = False) -> ErServer:
     """The ER server of one AAA node, configured (RADIUS clients and users as FreeRADIUS would get them)."""
     srv = ErServer(f"hostapd-erp {aaa.node}", conf / aaa.node, logs / f"{aaa.node}.hostapd-erp.log", netns=netns,
-                   local_dir=state.dir, state=state, verbose=verbose)
+                   local_dir=state.dir, state=state, verbose=verbose, ctrl_dir=state.dir / "ctrl" / aaa.node)
     srv.render(clients=[(name, f"{ip}/32", plan.radius_secret) for name, ip in aaa.clients],
                identities=[u.identity for u in aaa.users], pki=pki, erp_domain=erp_domain(plan, aaa))
     return srv

@@ -27,9 +27,11 @@ class ErServer(_CtrlDaemon):
     exe = "hostapd"
 
     def __init__(self, name: str, conf_dir: Path, log: Path, *, netns: str | None, local_dir: Path,
-                 state: RunState | None = None, verbose: bool = False):
+                 state: RunState | None = None, verbose: bool = False, ctrl_dir: Path | None = None):
         self.conf_dir = Path(conf_dir).resolve()
-        self.ctrl_dir = self.conf_dir / "ctrl"
+        # the control socket belongs in the run's state directory: in the VM the results are a 9p share, which
+        # refuses UNIX sockets ("attempt to open special file")
+        self.ctrl_dir = Path(ctrl_dir) if ctrl_dir else self.conf_dir / "ctrl"
         argv = ["hostapd", "-t", "-dd" if verbose else "-d", str(self.conf_dir / "hostapd-as.conf")]
         super().__init__(name, netns=netns, argv=argv, log=log, ctrl_path=self.ctrl_dir / IFNAME, local_dir=local_dir,
                          state=state)
