@@ -25,7 +25,8 @@ def leftovers(vm: bool = False) -> dict[str, list[str]]:
     ns = [n for n in _lines(["ip", "netns", "list"]) if n.startswith(NS_PREFIX)]
     mounts = [m.split()[1] for m in Path("/proc/mounts").read_text().splitlines()
               if f"/run/netns/{NS_PREFIX}" in m]
-    procs = _lines(["pgrep", "-a", "-x", DAEMONS]) + _lines(["pgrep", "-a", "-f", "python.* -m node_agents"])
+    procs = _lines(["pgrep", "-a", "-x", DAEMONS])
+    agents = _lines(["pgrep", "-a", "-f", "python.* -m node_agents"])
     sysphy = Path("/sys/class/ieee80211")
     radios = [p.name for p in sysphy.glob(f"{NS_PREFIX}*")] if sysphy.exists() else []
     links = [ln.split(":")[1].strip() for ln in _lines(["ip", "-o", "link", "show"])
@@ -33,7 +34,7 @@ def leftovers(vm: bool = False) -> dict[str, list[str]]:
     state = [p.name for p in STATE_ROOT.glob("*")] if STATE_ROOT.exists() else []
     # runs' work directories (a campaign's in the VM, the API's); files such as setup's apt log are not a run's
     tmp = [str(p) for p in Path("/tmp").glob("mihsec-*") if p.is_dir() and p.name != "mihsec-mpl"]
-    out = {"namespaces": ns, "mounts": mounts, "processes": procs, "radios": radios, "links": links,
+    out = {"namespaces": ns, "mounts": mounts, "processes": procs, "agents": agents, "radios": radios, "links": links,
            "state": state, "temp files": tmp}
     if vm:
         out["vm processes"] = _lines(["pgrep", "-a", "-f", "virtme-ng"])

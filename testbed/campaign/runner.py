@@ -105,7 +105,14 @@ class Runner:
         self.writers = Writers(self.results).open()
         try:
             for g in groups:
-                self._run_group(g)
+                try:
+                    self._run_group(g)
+                except MihsecError as e:  # one network that cannot come up does not end the campaign
+                    self.progress.note(f"{g.name}: not measured: {e}")
+                    for sch in g.schemes:
+                        self.writers.write(HandoverRecord(self.c.name, sch.name, 0, {}, "", "", ok=False,
+                                                          status="failed", error=f"network {g.name}: {e}"[:300],
+                                                          network=g.name, key_mgmt=sch.key_mgmt))
         except KeyboardInterrupt:
             self.interrupted = True
             self.progress.note("interrupted: the network was torn down; the handovers measured so far are kept")
